@@ -1,0 +1,40 @@
+# The course's commands. Each one creates .venv with the course installed when it is missing.
+#   make lab        start JupyterLab at the course's first notebook
+#   make test       run the whole test suite (what CI runs)
+#   make exercises  regenerate exercises/ from solutions/
+#   make grade      grade a folder of submissions: make grade SOURCE=solutions/01_perceptron.ipynb SUBMISSIONS=submissions/
+#   make bench      run the benchmarks and write benchmarks/RESULTS.md
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: lab test exercises grade bench clean
+
+lab: $(STAMP)
+	$(BIN)/jupyter lab notebooks/00_start_here.ipynb
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+exercises: $(STAMP)
+	$(BIN)/course-grade release
+
+grade: $(STAMP)
+	$(BIN)/course-grade grade $(SOURCE) $(SUBMISSIONS) --out $(or $(OUT),grades)
+
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks
+
+# Re-install only when the package definition changes; the install is editable, so code edits need nothing.
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
+		{ echo "The course needs Python 3.11 or newer; $(PYTHON) is $$($(PYTHON) --version 2>&1). Try: make test PYTHON=python3.11"; exit 1; }
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --upgrade pip
+	$(BIN)/python -m pip install -e ".[dev]"
+	touch $(STAMP)
+
+clean:
+	rm -rf $(VENV) build *.egg-info

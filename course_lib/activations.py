@@ -1,0 +1,95 @@
+"""Activation functions g(s) of an artificial neuron y = g(s), s = Σᵢ wᵢxᵢ + b, and their derivatives.
+
+Every function is elementwise on an array of any shape (softmax and log_softmax act along `axis`).
+They are plain jax.numpy expressions: a jitted caller (a model, a training step) fuses them.
+The derivatives are the ones the lectures derive by hand; tests check them against jax.grad.
+"""
+import jax
+import jax.numpy as jnp
+
+from course_lib import _validate
+
+__all__ = [
+    "step", "sigmoid", "tanh", "relu", "softplus", "softmax", "log_softmax",
+    "step_grad", "sigmoid_grad", "tanh_grad", "relu_grad", "softplus_grad",
+]
+
+
+def step(s):
+    """Heaviside step, the McCulloch–Pitts threshold: δ(s) = 1 if s > 0 else 0 (so δ(0) = 0)."""
+    s = _validate.array("step", "s", s)
+    return jnp.where(s > 0, 1.0, 0.0).astype(_float_dtype(s))
+
+
+def sigmoid(s):
+    """Logistic sigmoid σ(s) = 1 / (1 + e^(−s)), range (0, 1). Stable for large |s|."""
+    return jax.nn.sigmoid(_float("sigmoid", s))
+
+
+def tanh(s):
+    """Hyperbolic tangent tanh(s) = (e^s − e^(−s)) / (e^s + e^(−s)) = 2σ(2s) − 1, range (−1, 1)."""
+    return jnp.tanh(_float("tanh", s))
+
+
+def relu(s):
+    """Rectified linear unit R(s) = max(0, s)."""
+    return jnp.maximum(_float("relu", s), 0.0)
+
+
+def softplus(s):
+    """Softplus SR(s) = ln(1 + e^s), a smooth ReLU; computed as logaddexp(0, s) so e^s never overflows."""
+    return jnp.logaddexp(_float("softplus", s), 0.0)
+
+
+def softmax(z, axis=-1):
+    """softmax(z)ₖ = e^(zₖ) / Σⱼ e^(zⱼ) along `axis`; outputs are positive and sum to 1.
+
+    Subtracting max(z) first changes nothing mathematically and keeps e^z finite for any finite z.
+    """
+    z = _float("softmax", z)
+    e = jnp.exp(z - jax.lax.stop_gradient(jnp.max(z, axis=axis, keepdims=True)))
+    return e / jnp.sum(e, axis=axis, keepdims=True)
+
+
+def log_softmax(z, axis=-1):
+    """log softmax(z)ₖ = zₖ − log Σⱼ e^(zⱼ), computed without forming e^z of large numbers."""
+    z = _float("log_softmax", z)
+    shifted = z - jax.lax.stop_gradient(jnp.max(z, axis=axis, keepdims=True))
+    return shifted - jnp.log(jnp.sum(jnp.exp(shifted), axis=axis, keepdims=True))
+
+
+def step_grad(s):
+    """δ'(s) = 0 wherever it exists (everywhere but s = 0): why the step unit cannot be trained by gradients."""
+    return jnp.zeros_like(_float("step_grad", s))
+
+
+def sigmoid_grad(s):
+    """σ'(s) = σ(s)(1 − σ(s)); its maximum is σ'(0) = 0.25, the bound behind vanishing gradients."""
+    y = sigmoid(s)
+    return y * (1.0 - y)
+
+
+def tanh_grad(s):
+    """tanh'(s) = 1 − tanh²(s); its maximum is tanh'(0) = 1."""
+    y = tanh(s)
+    return 1.0 - y * y
+
+
+def relu_grad(s):
+    """R'(s) = 1 if s > 0 else 0 (the value 0 at s = 0 is the usual convention, as in jax.nn.relu)."""
+    s = _float("relu_grad", s)
+    return jnp.where(s > 0, 1.0, 0.0).astype(s.dtype)
+
+
+def softplus_grad(s):
+    """SR'(s) = e^s / (1 + e^s) = σ(s): the derivative of softplus is the sigmoid."""
+    return sigmoid(s)
+
+
+def _float_dtype(a):
+    return a.dtype if jnp.issubdtype(a.dtype, jnp.floating) else jnp.result_type(float)
+
+
+def _float(fn, s):
+    a = _validate.array(fn, "s" if fn not in ("softmax", "log_softmax") else "z", s)
+    return a.astype(_float_dtype(a))

@@ -1,0 +1,13 @@
+"""Checks for the exercise notebooks: run a student's function against the course_lib reference.
+
+Each lecture has a module (`from course_lib.checks import perceptron as check`) whose functions take
+the student's function, run it on the lecture's worked example and on random cases, and raise
+AssertionError with the case, the expected and the received value and a hint when something is off,
+or NotImplementedError (with the hint) when the answer is not written yet.
+
+`seed` fixes the random cases of the visible checks; hidden tests pass seed=None, which draws new
+cases at grading time, so an answer that only reproduces the visible cases does not pass.
+"""
+from course_lib.checks._core import Case, assert_close, call, cases_rng, check_function
+
+__all__ = ["Case", "assert_close", "call", "cases_rng", "check_function"]

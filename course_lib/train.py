@@ -1,0 +1,132 @@
+"""Mini-batch training: shuffled batches drawn with an explicit key, a jitted step, a per-epoch history.
+
+    params, history = fit(key, loss_fn, params, sgd(0.1), x, y, epochs=20, batch_size=32,
+                          evaluate=lambda p: {"test_acc": accuracy(mlp(p, x_test), y_test)})
+
+`loss_fn(params, x_batch, y_batch)` returns the mean loss of a batch (a scalar). One epoch visits every
+example exactly once, in a fresh random order; the last, smaller batch is kept, not dropped. The whole
+epoch runs as one jitted function (lax.scan over the full batches, then one step on the remainder),
+so Python is not in the inner loop.
+"""
+import jax
+import jax.numpy as jnp
+
+from course_lib import _validate, optim
+
+__all__ = ["batches", "make_step", "fit", "accuracy"]
+
+
+def batches(key, n, batch_size):
+    """Index arrays of one epoch: a random permutation of range(n) cut into batches of `batch_size`;
+    the last batch holds the n mod batch_size leftovers when there are any.  → list of (B,) int arrays."""
+    n = _validate.positive_int("batches", "n", n)
+    batch_size = _validate.positive_int("batches", "batch_size", batch_size)
+    perm = jax.random.permutation(key, n)
+    return [perm[i:i + batch_size] for i in range(0, n, batch_size)]
+
+
+def make_step(loss_fn, optimizer):
+    """A jitted training step (params, opt_state, x, y) → (params, opt_state, loss):
+    g = ∇_params loss_fn(params, x, y), then the optimizer's update, then apply_updates."""
+    @jax.jit
+    def step(params, opt_state, x, y):
+        loss, grads = jax.value_and_grad(loss_fn)(params, x, y)
+        updates, opt_state = optimizer.update(grads, opt_state, params)
+        return optim.apply_updates(params, updates), opt_state, loss
+    return step
+
+
+def fit(key, loss_fn, params, optimizer, x, y, *, epochs, batch_size, evaluate=None, progress=True):
+    """Train for `epochs` passes over (x, y) and return (params, history).
+
+    x: (N, …) inputs, y: (N, …) targets, cut into shuffled mini-batches of `batch_size` along axis 0.
+    history: a dict of equal-length lists, "epoch" (1, 2, …), "loss" (the mean training loss over the
+    epoch's batches, weighted by batch size) and every key of `evaluate(params)`, called after each epoch.
+    progress: show a progress bar when running in a notebook (nothing is printed elsewhere).
+    """
+    epochs = _validate.positive_int("fit", "epochs", epochs)
+    batch_size = _validate.positive_int("fit", "batch_size", batch_size)
+    x = _validate.array("fit", "x", x)
+    y = _validate.array("fit", "y", y)
+    if x.ndim == 0 or y.ndim == 0 or x.shape[0] != y.shape[0]:
+        raise ValueError(f"fit: x and y must have the same number of examples along axis 0, "
+                         f"got x {tuple(x.shape)} and y {tuple(y.shape)}")
+    n = x.shape[0]
+    run_epoch = _epoch_function(loss_fn, optimizer, n, min(batch_size, n))
+    opt_state = optimizer.init(params)
+    history = {"epoch": [], "loss": []}
+    bar = _ProgressBar.create(epochs) if progress else None
+    for epoch, epoch_key in enumerate(jax.random.split(key, epochs), start=1):
+        params, opt_state, loss = run_epoch(params, opt_state, x, y, jax.random.permutation(epoch_key, n))
+        metrics = {"loss": float(loss), **({k: float(v) for k, v in evaluate(params).items()} if evaluate else {})}
+        history["epoch"].append(epoch)
+        for name, value in metrics.items():
+            history.setdefault(name, []).append(value)
+        if bar:
+            bar.show(epoch, metrics)
+    return params, history
+
+
+def accuracy(logits, labels):
+    """Fraction of rows whose largest logit is at the true label.  logits: (N, K), labels: (N,) ints."""
+    logits = _validate.array("accuracy", "logits", logits)
+    labels = _validate.array("accuracy", "labels", labels)
+    _validate.ndim("accuracy", "logits", logits, 2, "(N, K)")
+    if labels.shape != logits.shape[:1]:
+        raise ValueError(f"accuracy: labels must have shape (N,) = {logits.shape[:1]} to match logits "
+                         f"{tuple(logits.shape)}, got {tuple(labels.shape)}")
+    return jnp.mean(jnp.argmax(logits, axis=-1) == labels)
+
+
+def _epoch_function(loss_fn, optimizer, n, batch_size):
+    """One jitted epoch over a given permutation: scan over the full batches, then the remainder."""
+    full, rest = divmod(n, batch_size)
+
+    def step(carry, idx, x, y):
+        params, opt_state = carry
+        loss, grads = jax.value_and_grad(loss_fn)(params, x[idx], y[idx])
+        updates, opt_state = optimizer.update(grads, opt_state, params)
+        return (optim.apply_updates(params, updates), opt_state), loss
+
+    @jax.jit
+    def run(params, opt_state, x, y, perm):
+        idx = perm[:full * batch_size].reshape(full, batch_size)
+        carry, losses = jax.lax.scan(lambda c, i: step(c, i, x, y), (params, opt_state), idx)
+        total = jnp.sum(losses) * batch_size
+        if rest:
+            carry, last = step(carry, perm[full * batch_size:], x, y)
+            total = total + last * rest
+        return carry[0], carry[1], total / n
+
+    return run
+
+
+class _ProgressBar:
+    """An epoch counter for notebooks (an ipywidgets bar and a label); absent outside a kernel.
+
+    Its stored text output is a fixed line, so re-executed notebooks compare equal under nbval."""
+
+    def __init__(self, epochs):
+        import ipywidgets
+        from IPython.display import display
+
+        self.epochs = epochs
+        self.bar = ipywidgets.IntProgress(value=0, min=0, max=epochs, description="epoch")
+        self.label = ipywidgets.Label(value=f"0/{epochs}")
+        box = ipywidgets.HBox([self.bar, self.label])
+        display({"text/plain": f"training for {epochs} epochs",
+                 "application/vnd.jupyter.widget-view+json": {
+                     "version_major": 2, "version_minor": 0, "model_id": box.model_id}}, raw=True)
+
+    @classmethod
+    def create(cls, epochs):
+        try:
+            from IPython import get_ipython
+        except ImportError:
+            return None
+        shell = get_ipython()
+        return cls(epochs) if shell is not None and hasattr(shell, "kernel") else None
+
+    def show(self, epoch, metrics):
+        self.bar.value = epoch
+        self.label.value = f"{epoch}/{self.epochs}  " + "  ".join(f"{k} {v:.4f}" for k, v in metrics.items())
