@@ -1,5 +1,6 @@
-"""Dense layers and the multilayer perceptron, in the row-vector convention of the slides:
-a batch is a matrix whose rows are examples, and a layer computes z = x W + b.
+"""Dense layers and the multilayer perceptron, in the row-vector convention of the slides.
+
+A batch is a matrix whose rows are examples, and a layer computes z = x W + b:
 
     x: (N, D_in)   W: (D_in, D_out)   b: (D_out,)   z: (N, D_out)
 

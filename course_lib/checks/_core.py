@@ -84,4 +84,6 @@ def _hint(hint):
 
 def _show(value):
     a = np.asarray(value, dtype=np.float64)
-    return np.array2string(a, precision=4, threshold=12, edgeitems=3, separator=", ") if a.ndim else f"{float(a):.6g}"
+    if a.ndim == 0:
+        return f"{float(a):.6g}"
+    return np.array2string(a, separator=", ", threshold=12, edgeitems=3, formatter={"float_kind": "{:.4g}".format})
