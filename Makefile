@@ -1,5 +1,5 @@
 # The course's commands. Each one creates .venv with the course installed when it is missing.
-#   make lab        start JupyterLab at the course's first notebook
+#   make lab        start JupyterLab at the course's first notebook (extra options: make lab LAB_ARGS="--no-browser")
 #   make test       run the whole test suite (what CI runs)
 #   make exercises  regenerate exercises/ from solutions/
 #   make grade      grade a folder of submissions: make grade SOURCE=solutions/01_perceptron.ipynb SUBMISSIONS=submissions/
@@ -12,8 +12,11 @@ STAMP := $(VENV)/.installed-stamp
 
 .PHONY: lab test exercises grade bench clean
 
+# Jupyter refuses to run as root unless told; containers and CI machines often are root.
+ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
+
 lab: $(STAMP)
-	$(BIN)/jupyter lab notebooks/00_start_here.ipynb
+	$(BIN)/jupyter lab $(ROOT_FLAG) --LabApp.default_url=/lab/tree/notebooks/00_start_here.ipynb $(LAB_ARGS)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
