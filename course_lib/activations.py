@@ -32,8 +32,9 @@ def tanh(s):
 
 
 def relu(s):
-    """Rectified linear unit R(s) = max(0, s)."""
-    return jnp.maximum(_float("relu", s), 0.0)
+    """Rectified linear unit R(s) = max(0, s). Its autodiff slope at the corner s = 0 is 0, as relu_grad says
+    (jax.nn.relu; a bare jnp.maximum(s, 0) would split the tie and give 0.5)."""
+    return jax.nn.relu(_float("relu", s))
 
 
 def softplus(s):
@@ -65,13 +66,13 @@ def step_grad(s):
 
 def sigmoid_grad(s):
     """σ'(s) = σ(s)(1 − σ(s)); its maximum is σ'(0) = 0.25, the bound behind vanishing gradients."""
-    y = sigmoid(s)
+    y = sigmoid(_float("sigmoid_grad", s))
     return y * (1.0 - y)
 
 
 def tanh_grad(s):
     """tanh'(s) = 1 − tanh²(s); its maximum is tanh'(0) = 1."""
-    y = tanh(s)
+    y = tanh(_float("tanh_grad", s))
     return 1.0 - y * y
 
 
@@ -83,7 +84,7 @@ def relu_grad(s):
 
 def softplus_grad(s):
     """SR'(s) = e^s / (1 + e^s) = σ(s): the derivative of softplus is the sigmoid."""
-    return sigmoid(s)
+    return sigmoid(_float("softplus_grad", s))
 
 
 def _float_dtype(a):

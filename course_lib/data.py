@@ -77,7 +77,7 @@ def digits(*, images=False, test_size=360):
     with np.load(_data_file("digits.npz")) as f:
         pixels, labels = f["images"], f["labels"]
     n = len(labels)
-    if not isinstance(test_size, (int, np.integer)) or not 0 < test_size < n:
+    if isinstance(test_size, bool) or not isinstance(test_size, (int, np.integer)) or not 0 < test_size < n:
         raise ValueError(f"digits: test_size must be an integer in (0, {n}), got {test_size!r}")
     order = np.random.default_rng(0).permutation(n)
     x = pixels.astype(np.float32)[order] / 16.0
@@ -99,6 +99,8 @@ def spirals(key, n, classes=2, *, turns=1.0, noise=0.05):
         raise ValueError(f"spirals: classes must be at least 2, got {classes}")
     if noise < 0:
         raise ValueError(f"spirals: noise must be non-negative, got {noise!r}")
+    if not turns > 0:
+        raise ValueError(f"spirals: turns must be positive, got {turns!r}")
     r = jnp.tile(jnp.arange(n) / n, classes)
     arm = jnp.repeat(jnp.arange(classes), n)
     theta = 2 * jnp.pi * (turns * r + arm / classes)

@@ -12,6 +12,7 @@ Lecture 7 adds momentum, Nesterov, Adagrad, Adadelta, RMSProp and Adam.
 from typing import Callable, NamedTuple
 
 import jax
+import jax.numpy as jnp
 
 __all__ = ["Optimizer", "sgd", "apply_updates"]
 
@@ -46,4 +47,5 @@ def apply_updates(params, updates):
     if p_tree != u_tree:
         raise ValueError(f"apply_updates: updates must have the structure of params, "
                          f"got {u_tree} for params {p_tree}")
-    return jax.tree_util.tree_map(lambda p, u: (p + u).astype(p.dtype), params, updates)
+    # jnp.result_type, not p.dtype: a leaf may be a plain Python number, e.g. params = (1.0, -2.0)
+    return jax.tree_util.tree_map(lambda p, u: jnp.asarray(p + u, dtype=jnp.result_type(p)), params, updates)

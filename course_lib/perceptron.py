@@ -9,8 +9,6 @@ Gradient descent on a sigmoid neuron y = σ(s) with the squared loss L = ½ (t �
     ∂L/∂wᵢ = (y − t) · y(1 − y) · xᵢ,   ∂L/∂b = (y − t) · y(1 − y)
     w ← w − α ∂L/∂w,   b ← b − α ∂L/∂b
 """
-import itertools
-
 import jax
 import jax.numpy as jnp
 
@@ -63,7 +61,10 @@ def train_rosenblatt(x, t, lr=1.0, max_epochs=100, w=None, b=0.0):
     if t.shape != x.shape[:1]:
         raise ValueError(f"train_rosenblatt: t must have shape (N,) = {x.shape[:1]}, got {tuple(t.shape)}")
     max_epochs = _validate.positive_int("train_rosenblatt", "max_epochs", max_epochs)
-    w = jnp.zeros(x.shape[1]) if w is None else jnp.asarray(w, float)
+    w = jnp.zeros(x.shape[1]) if w is None else _validate.array("train_rosenblatt", "w", w).astype(float)
+    if w.shape != x.shape[1:]:
+        raise ValueError(f"train_rosenblatt: w must have shape (D,) = {x.shape[1:]} to match x {tuple(x.shape)}, "
+                         f"got {tuple(w.shape)}")
     b = jnp.asarray(b, float)
     mistakes = []
     for _ in range(max_epochs):
@@ -88,14 +89,16 @@ def grid_search_accuracy(x, t, values):
     """The best accuracy of δ(w₁x₁ + w₂x₂ + b) on (x, t) over every w₁, w₂, b taken from `values`.
 
     x: (N, 2), t: (N,) in {0, 1}. 1.0 means some line on the grid separates the classes; on XOR the
-    answer is 0.75 for any grid, since no line does."""
+    answer is at most 0.75 for any grid, since no line does (0.75 once the grid holds an OR or a
+    NAND line, e.g. w₁ = w₂ = 1, b = −0.5)."""
     x = _validate.array("grid_search_accuracy", "x", x).astype(float)
     t = _validate.array("grid_search_accuracy", "t", t)
     _validate.ndim("grid_search_accuracy", "x", x, 2, "(N, 2)")
     if x.shape[1] != 2 or t.shape != x.shape[:1]:
         raise ValueError(f"grid_search_accuracy: x must be (N, 2) and t (N,), got {tuple(x.shape)} and {tuple(t.shape)}")
-    grid = jnp.asarray(list(itertools.product(values, repeat=3)), float)  # (G, 3): w1, w2, b
-    predictions = activations.step(x @ grid[:, :2].T + grid[:, 2])       # (N, G)
+    v = _validate.array("grid_search_accuracy", "values", values).astype(float).ravel()
+    w1, w2, b = (g.ravel() for g in jnp.meshgrid(v, v, v, indexing="ij"))  # every (w1, w2, b): G = len(v)³
+    predictions = activations.step(x @ jnp.stack([w1, w2]) + b)            # (N, G)
     return jnp.max(jnp.mean(predictions == t[:, None], axis=0))
 
 

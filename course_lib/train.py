@@ -39,7 +39,8 @@ def make_step(loss_fn, optimizer):
 def fit(key, loss_fn, params, optimizer, x, y, *, epochs, batch_size, evaluate=None, progress=True):
     """Train for `epochs` passes over (x, y) and return (params, history).
 
-    x: (N, …) inputs, y: (N, …) targets, cut into shuffled mini-batches of `batch_size` along axis 0.
+    x: (N, …) inputs, y: (N, …) targets, cut into shuffled mini-batches of `batch_size` along axis 0
+    (a batch_size larger than N means one batch of all N examples).
     history: a dict of equal-length lists, "epoch" (1, 2, …), "loss" (the mean training loss over the
     epoch's batches, weighted by batch size) and every key of `evaluate(params)`, called after each epoch.
     progress: show a progress bar when running in a notebook (nothing is printed elsewhere).
