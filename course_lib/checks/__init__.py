@@ -8,6 +8,6 @@ or NotImplementedError (with the hint) when the answer is not written yet.
 `seed` fixes the random cases of the visible checks; hidden tests pass seed=None, which draws new
 cases at grading time, so an answer that only reproduces the visible cases does not pass.
 """
-from course_lib.checks._core import Case, assert_close, call, cases_rng, check_function
+from course_lib.checks._core import Case, as_array, assert_close, call, cases_rng, check_function, show
 
-__all__ = ["Case", "assert_close", "call", "cases_rng", "check_function"]
+__all__ = ["Case", "as_array", "assert_close", "call", "cases_rng", "check_function", "show"]

@@ -4,7 +4,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-__all__ = ["Case", "cases_rng", "call", "assert_close", "check_function"]
+__all__ = ["Case", "cases_rng", "call", "as_array", "assert_close", "check_function", "show"]
 
 _ARRAY_TYPES = (np.ndarray, np.generic, numbers.Number)
 
@@ -25,12 +25,36 @@ def call(name, fn, *args, case="", hint=""):
         raise AssertionError(f"{name} should be a function, but it is {type(fn).__name__} {fn!r:.60}.")
     try:
         return fn(*args)
-    except NotImplementedError:
-        raise NotImplementedError(f"{name} is not written yet: replace `raise NotImplementedError()` "
+    except NotImplementedError as error:
+        unfinished = _innermost_function(error)
+        who = name if unfinished in (None, name, getattr(fn, "__name__", name)) else f"{unfinished} (used by {name})"
+        raise NotImplementedError(f"{who} is not written yet: replace `raise NotImplementedError()` "
                                   f"with your code.{_hint(hint)}") from None
     except Exception as error:
         raise AssertionError(f"{name} raised {type(error).__name__} on {case or 'the test case'}: "
                              f"{error}{_hint(hint)}") from error
+
+
+def as_array(name, case, received, shape, *, like=None, hint=""):
+    """The student's returned value as a float64 NumPy array, after checking it is one: a number or a
+    NumPy/JAX array (no lists, None or look-alike objects), of real dtype and of the expected `shape`.
+
+    This is the type-and-shape half of every check; use it alone where values are judged by behaviour."""
+    where = f"{name} on {case}" if case else name
+    example = f" like {show(like)}" if like is not None else f" of shape {tuple(shape)}"
+    if received is None:
+        raise AssertionError(f"{where} returned None. Did you forget the `return` statement?{_hint(hint)}")
+    if not (isinstance(received, _ARRAY_TYPES) or _is_jax_array(received)) or isinstance(received, complex):
+        raise AssertionError(f"{where} returned a {type(received).__name__}; expected an array or a number"
+                             f"{example}.{_hint(hint)}")
+    dtype = np.dtype(getattr(received, "dtype", np.float64))
+    if dtype.kind in "cUSO":  # complex, strings, objects: float64 would drop or invent values
+        raise AssertionError(f"{where} returned an array of dtype {dtype}; expected real numbers{example}."
+                             f"{_hint(hint)}")
+    got = np.array(received, dtype=np.float64)
+    if got.shape != tuple(shape):
+        raise AssertionError(f"{where}: expected shape {tuple(shape)}, got shape {got.shape}.{_hint(hint)}")
+    return got
 
 
 def assert_close(name, case, received, expected, *, rtol=1e-5, atol=1e-6, hint=""):
@@ -39,15 +63,8 @@ def assert_close(name, case, received, expected, *, rtol=1e-5, atol=1e-6, hint="
     Only plain numbers and NumPy/JAX arrays are accepted, and they are converted to a float64 NumPy
     array before comparing, so an object that claims to equal everything cannot pass."""
     where = f"{name} on {case}" if case else name
-    if received is None:
-        raise AssertionError(f"{where} returned None. Did you forget the `return` statement?{_hint(hint)}")
-    if not (isinstance(received, _ARRAY_TYPES) or _is_jax_array(received)) or isinstance(received, complex):
-        raise AssertionError(f"{where} returned a {type(received).__name__}; expected an array or a number "
-                             f"like {_show(expected)}.{_hint(hint)}")
-    got = np.array(received, dtype=np.float64)
     want = np.array(expected, dtype=np.float64)
-    if got.shape != want.shape:
-        raise AssertionError(f"{where}: expected shape {want.shape}, got shape {got.shape}.{_hint(hint)}")
+    got = as_array(name, case, received, want.shape, like=want, hint=hint)
     if np.any(np.isfinite(want) & ~np.isfinite(got)):
         bad = tuple(int(i) for i in np.argwhere(np.isfinite(want) & ~np.isfinite(got))[0])
         raise AssertionError(f"{where}: got {got[bad] if got.ndim else got} at index {bad}, expected the finite "
@@ -56,7 +73,7 @@ def assert_close(name, case, received, expected, *, rtol=1e-5, atol=1e-6, hint="
     if not np.all(close):
         bad = tuple(int(i) for i in np.argwhere(~close)[0])
         index = f" at index {bad}" if got.ndim else ""
-        raise AssertionError(f"{where}: expected {_show(want)}, got {_show(got)} "
+        raise AssertionError(f"{where}: expected {show(want)}, got {show(got)} "
                              f"(first difference{index}: expected {want[bad]:.6g}, got {got[bad]:.6g})."
                              f"{_hint(hint)}")
 
@@ -78,11 +95,22 @@ def _is_jax_array(x):
     return isinstance(x, jax.Array)
 
 
+def _innermost_function(error):
+    """The name of the innermost named function (not a lambda or comprehension) in `error`'s traceback."""
+    name, tb = None, error.__traceback__.tb_next  # skip call()'s own frame
+    while tb is not None:
+        if not tb.tb_frame.f_code.co_name.startswith("<"):
+            name = tb.tb_frame.f_code.co_name
+        tb = tb.tb_next
+    return name
+
+
 def _hint(hint):
     return f"\nHint: {hint}" if hint else ""
 
 
-def _show(value):
+def show(value):
+    """A number or a small array as a student reads it: 4 significant digits, no padding, long arrays elided."""
     a = np.asarray(value, dtype=np.float64)
     if a.ndim == 0:
         return f"{float(a):.6g}"
