@@ -26,6 +26,7 @@ class Question(NamedTuple):
     grade_id: str          # the solution cell's grade_id, e.g. "q1_activations"
     solution_index: int    # index of the solution cell in the notebook
     test_indices: tuple    # indices of its test cells
+    test_points: tuple     # the points of each test cell, in the same order
     points: float          # sum of its test cells' points
 
 
@@ -82,7 +83,7 @@ def questions(nb, name="notebook"):
                 raise FormatError(f"{where}: a cell is either a solution or a test, not both ({grade_id})")
             if cell.cell_type == "code" and not regions(cell.source, BEGIN_SOLUTION, END_SOLUTION, where):
                 raise FormatError(f"{where}: solution cell {grade_id} has no '{BEGIN_SOLUTION}' block")
-            current = Question(grade_id, index, (), 0.0)
+            current = Question(grade_id, index, (), (), 0.0)
             result.append(current)
         elif is_test(cell):
             points = meta.get("points")
@@ -92,6 +93,7 @@ def questions(nb, name="notebook"):
                 raise FormatError(f"{where}: test cell {grade_id} comes before any solution cell")
             regions(cell.source, BEGIN_HIDDEN, END_HIDDEN, where)
             current = current._replace(test_indices=current.test_indices + (index,),
+                                       test_points=current.test_points + (points,),
                                        points=current.points + points)
             result[-1] = current
         if not is_solution(cell) and BEGIN_SOLUTION in cell.source:
