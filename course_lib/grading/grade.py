@@ -182,13 +182,13 @@ def _result(student, questions, events, status, reason):
         points = sum(p for p, cell in zip(q.test_points, tests) if cell and cell["status"] == "ok")
         passed = all(cell and cell["status"] == "ok" for cell in tests)
         per_question[q.grade_id] = {"points": points, "max_points": q.points, "passed": passed,
-                                    "message": _message(q, cells, missing, stop, status)}
+                                    "message": _message(q, cells, missing, stop)}
         total += points
     return {"student": student, "status": status, "reason": reason, "points": total,
             "max_points": sum(q.points for q in questions), "questions": per_question}
 
 
-def _message(question, cells, missing, stop, status):
+def _message(question, cells, missing, stop):
     if stop == "invalid":
         return "not graded: the submission is not a usable notebook"
     if question.grade_id in missing:
