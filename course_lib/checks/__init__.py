@@ -7,7 +7,13 @@ or NotImplementedError (with the hint) when the answer is not written yet.
 
 `seed` fixes the random cases of the visible checks; hidden tests pass seed=None, which draws new
 cases at grading time, so an answer that only reproduces the visible cases does not pass.
+
+In a notebook, a failed check's traceback leaves out the frames of course_lib.checks (see _display): the
+student sees their cell, the line of their own code that failed, and the message with its hint.
 """
+from course_lib.checks import _display
 from course_lib.checks._core import Case, as_array, assert_close, call, cases_rng, check_function, show
+
+_display.install()  # in a notebook, a failed check shows the student's code and the message, not the checks'
 
 __all__ = ["Case", "as_array", "assert_close", "call", "cases_rng", "check_function", "show"]
