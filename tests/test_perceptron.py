@@ -303,3 +303,21 @@ def test_predict_rejects_strings():
 def test_grid_search_rejects_values_that_are_not_numbers():
     with pytest.raises(ValueError, match=r"^grid_search_accuracy: values must be an array of numbers, got list"):
         perceptron.grid_search_accuracy(*data.xor(), ["a", "b"])
+
+
+# Seed 002, slide "Learning: Gradient Descent": the errata lecture 1 shows, recomputed here without the library.
+def test_seed002_a_learning_rate_of_one_can_be_safe_and_one_half_can_diverge():
+    # the sigmoid neuron of the slide's Example 1, from lecture 1's starting weights, one step with α = 1
+    w, b, x, t = np.array([0.5, 0.2]), -0.5, np.array([2.0, 2.0]), 1.0
+    loss = lambda w, b: 0.5 * (t - 1 / (1 + np.exp(-(x @ w + b)))) ** 2
+    y = 1 / (1 + np.exp(-(x @ w + b)))
+    delta = (y - t) * y * (1 - y)
+    assert loss(w - delta * x, b - delta) < loss(w, b)     # α = 1 lowers the loss, though the slide wants α < 1
+    v = 1.0 - 0.5 * (10 * 1.0)                              # f(w) = 5w², f'(w) = 10w, α = 0.5
+    assert 5 * v ** 2 > 5 * 1.0 ** 2                        # and α = 0.5 < 1 makes f grow
+
+
+def test_seed002_gradient_descent_is_not_always_decreasing():
+    w = 1.0
+    w_new = w - 1.1 * 2 * w                                 # f(w) = w², α = 1.1 > 2 / f''
+    assert w_new ** 2 == pytest.approx(1.44 * w ** 2)       # f grows by 1.44 per step, against "always smaller"
