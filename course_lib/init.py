@@ -7,6 +7,8 @@ touches). Normal initializers draw from an untruncated normal, so the stated var
     name            distribution                      variance
     zeros           0                                 0
     normal          N(0, std²)                        std²   (a fixed scale, std = 0.01 by default)
+    lecun_normal    N(0, 1 / fan_in)                  1 / fan_in   (the forward-only "Xavier" of lecture 8)
+    lecun_uniform   U(−a, a), a = √(3 / fan_in)       the same
     xavier_normal   N(0, 2 / (fan_in + fan_out))      2 / (fan_in + fan_out)   (Glorot & Bengio 2010)
     xavier_uniform  U(−a, a), a = √(6 / (fan_in + fan_out))   the same
     he_normal       N(0, 2 / fan_in)                  2 / fan_in               (He et al. 2015, for ReLU)
@@ -19,7 +21,8 @@ import jax.numpy as jnp
 
 from course_lib import _validate
 
-__all__ = ["fans", "zeros", "normal", "xavier_normal", "xavier_uniform", "he_normal", "he_uniform"]
+__all__ = ["fans", "zeros", "normal", "lecun_normal", "lecun_uniform", "xavier_normal", "xavier_uniform",
+           "he_normal", "he_uniform"]
 
 
 def fans(shape):
@@ -44,6 +47,20 @@ def normal(key, shape, std=0.01):
     if not std > 0:
         raise ValueError(f"normal: std must be positive, got {std!r}")
     return std * jax.random.normal(key, _validate.shape_tuple("normal", "shape", shape))
+
+
+def lecun_normal(key, shape):
+    """N(0, σ²) with σ² = 1 / fan_in: keeps Var(z) = Var(x) on the forward pass only (LeCun et al. 1998;
+    lecture notes 002 call it Xavier initialization "considering the forward path only")."""
+    fan_in, _ = fans(shape)
+    return math.sqrt(1.0 / fan_in) * jax.random.normal(key, tuple(shape))
+
+
+def lecun_uniform(key, shape):
+    """U(−a, a) with a = √(3 / fan_in), whose variance a²/3 = 1 / fan_in."""
+    fan_in, _ = fans(shape)
+    a = math.sqrt(3.0 / fan_in)
+    return jax.random.uniform(key, tuple(shape), minval=-a, maxval=a)
 
 
 def xavier_normal(key, shape):
