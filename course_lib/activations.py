@@ -6,12 +6,14 @@ The derivatives are the ones the lectures derive by hand; tests check them again
 """
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from course_lib import _validate
 
 __all__ = [
     "step", "sigmoid", "tanh", "relu", "softplus", "softmax", "log_softmax",
     "step_grad", "sigmoid_grad", "tanh_grad", "relu_grad", "softplus_grad",
+    "one_hot",
 ]
 
 
@@ -94,3 +96,23 @@ def _float_dtype(a):
 def _float(fn, s):
     a = _validate.array(fn, "s" if fn not in ("softmax", "log_softmax") else "z", s)
     return a.astype(_float_dtype(a))
+
+
+def one_hot(labels, num_classes):
+    """One-hot encoding, the target a softmax output is compared with: class k becomes the vector with
+    a 1 in position k and 0 elsewhere (the limit of softmax(z) when z_k dominates every other score).
+
+    labels: integer array (…) with values in [0, num_classes)  →  float32 (…, num_classes),
+    out[…, j] = 1.0 if labels[…] == j else 0.0.
+    """
+    fn = "one_hot"
+    num_classes = _validate.positive_int(fn, "num_classes", num_classes)
+    labels = _validate.array(fn, "labels", labels)
+    if not jnp.issubdtype(labels.dtype, jnp.integer):
+        raise ValueError(f"{fn}: labels must be integer class indices, got dtype {labels.dtype}")
+    if not isinstance(labels, jax.core.Tracer) and labels.size:  # values are known: check them (NumPy, not staged)
+        low, high = int(np.min(np.asarray(labels))), int(np.max(np.asarray(labels)))
+        if low < 0 or high >= num_classes:
+            raise ValueError(f"{fn}: labels must lie in [0, {num_classes}) for num_classes={num_classes}, "
+                             f"got values from {low} to {high}")
+    return (labels[..., None] == jnp.arange(num_classes)).astype(jnp.float32)

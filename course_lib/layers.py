@@ -14,7 +14,8 @@ import jax.numpy as jnp
 
 from course_lib import _validate, activations, init as initializers
 
-__all__ = ["DenseParams", "init_dense", "dense", "init_mlp", "mlp", "dropout"]
+__all__ = ["DenseParams", "init_dense", "dense", "init_mlp", "mlp", "dropout", "count_params",
+           "mlp_param_count"]
 
 
 class DenseParams(NamedTuple):
@@ -74,3 +75,18 @@ def dropout(key, x, rate, *, train):
         return x
     keep = jax.random.bernoulli(key, 1.0 - rate, x.shape)
     return jnp.where(keep, x / (1.0 - rate), 0.0)
+
+
+def count_params(params):
+    """The number of trainable numbers in a parameter pytree (every weight and bias), as an int."""
+    return int(sum(jnp.size(leaf) for leaf in jax.tree_util.tree_leaves(params)))
+
+
+def mlp_param_count(sizes, *, bias=True):
+    """Parameters of an MLP with widths `sizes` = (D_in, H_1, …, D_out), without building it:
+    Σₗ (H_(l−1) · H_l + H_l), or Σₗ H_(l−1) · H_l with bias=False. Use it to compare architectures with
+    an equal budget (deep and thin against shallow and fat)."""
+    sizes = _validate.shape_tuple("mlp_param_count", "sizes", sizes)
+    if len(sizes) < 2:
+        raise ValueError(f"mlp_param_count: sizes needs at least an input and an output width, got {sizes}")
+    return sum(m * n + (n if bias else 0) for m, n in zip(sizes[:-1], sizes[1:]))

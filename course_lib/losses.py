@@ -7,7 +7,8 @@ import jax.numpy as jnp
 
 from course_lib import _validate, activations
 
-__all__ = ["squared_error", "binary_cross_entropy", "softmax_cross_entropy"]
+__all__ = ["squared_error", "binary_cross_entropy", "softmax_cross_entropy",
+           "mean_absolute_error", "mean_squared_error", "root_mean_squared_error", "cross_entropy"]
 
 BCE_EPS = 1e-7  # p is clipped to [eps, 1 − eps] so log p stays finite at p = 0 or 1
 
@@ -64,3 +65,38 @@ def _batch_mean(per_element):
     if per_element.ndim == 0:
         return per_element
     return jnp.mean(jnp.sum(per_element.reshape(per_element.shape[0], -1), axis=1))
+
+
+def mean_absolute_error(pred, target):
+    """MAE = Σ |t − y| / n, the mean over ALL n entries (seed 003's "sum(|t − y|)/n").
+
+    pred y, target t: the same shape, any; returns a scalar. Unlike squared_error this averages over
+    every entry, not only over the batch: a batch of N examples with K outputs has n = N·K.
+    """
+    y, t = _pair("mean_absolute_error", "pred", pred, "target", target)
+    return jnp.mean(jnp.abs(t - y))
+
+
+def mean_squared_error(pred, target):
+    """MSE = Σ (t − y)² / n over all n entries (seed 003). No ½: for (N, K) arrays
+    MSE = 2·squared_error / K.   pred, target: the same shape; returns a scalar."""
+    y, t = _pair("mean_squared_error", "pred", pred, "target", target)
+    return jnp.mean((t - y) ** 2)
+
+
+def root_mean_squared_error(pred, target):
+    """RMSE = √MSE, in the units of y itself (seed 003: "(MSE)^(1/2)").
+    pred, target: the same shape; returns a scalar."""
+    return jnp.sqrt(mean_squared_error(pred, target))
+
+
+def cross_entropy(p, t):
+    """L = mean over the batch of −Σₖ tₖ log pₖ, seed 003's "−sum(t·log(y))" for a softmax output.
+
+    p: (N, K) probabilities (rows of a softmax), t: (N, K) targets (one-hot rows, or any rows that sum
+    to 1). With a one-hot t only the true class's −log pₖ counts. p is clipped to [eps, 1] with
+    eps = BCE_EPS so that log 0 stays finite; from logits, softmax_cross_entropy is the stable route.
+    """
+    p, t = _pair("cross_entropy", "p", p, "t", t)
+    _validate.ndim("cross_entropy", "p", p, 2, "(N, K)")
+    return jnp.mean(-jnp.sum(t * jnp.log(jnp.clip(p, BCE_EPS, 1.0)), axis=1))

@@ -243,3 +243,75 @@ def test_elementwise_rejects_strings(name):
 def test_softmax_family_rejects_strings(name):
     with pytest.raises(ValueError, match=rf"^{name}: z must be an array of numbers, got list"):
         getattr(act, name)(["a", "b"])
+
+
+# ---- one_hot (lecture 2) --------------------------------------------------------------------------------
+
+def test_one_hot_matches_identity_rows_and_jax_nn():
+    labels = np.array([2, 0, 1, 1, 3])
+    out = np.asarray(act.one_hot(labels, 4))
+    np.testing.assert_array_equal(out, np.eye(4, dtype=np.float32)[labels])
+    np.testing.assert_array_equal(out, np.asarray(jax.nn.one_hot(labels, 4)))
+    assert out.dtype == np.float32
+
+
+def test_one_hot_keeps_leading_shape():
+    labels = np.array([[0, 2], [1, 1], [2, 0]])
+    out = np.asarray(act.one_hot(labels, 3))
+    assert out.shape == (3, 2, 3)
+    for i, j in np.ndindex(labels.shape):  # a loop over every label: one 1 at its index
+        assert out[i, j].tolist() == [float(k == labels[i, j]) for k in range(3)]
+
+
+def test_one_hot_of_argmax_of_softmax_picks_the_largest_score():
+    z = np.array([[1.0, 2.0, 3.0, 4.0, 1.0, 2.0, 3.0]])  # seed 004's softmax example: 4 wins
+    np.testing.assert_array_equal(np.asarray(act.one_hot(np.argmax(act.softmax(z), -1), 7)), [[0, 0, 0, 1, 0, 0, 0]])
+
+
+def test_one_hot_works_under_jit():
+    out = jax.jit(act.one_hot, static_argnums=1)(jnp.array([1, 0]), 2)
+    np.testing.assert_array_equal(np.asarray(out), [[0.0, 1.0], [1.0, 0.0]])
+
+
+@pytest.mark.parametrize("labels, k, match", [
+    (np.array([0, 3]), 3, r"^one_hot: labels must lie in \[0, 3\) for num_classes=3, got values from 0 to 3"),
+    (np.array([-1, 1]), 3, r"^one_hot: labels must lie in \[0, 3\) for num_classes=3, got values from -1 to 1"),
+    (np.array([0.0, 1.0]), 3, r"^one_hot: labels must be integer class indices, got dtype float"),
+    (np.array([0, 1]), 0, r"^one_hot: num_classes must be a positive integer, got 0"),
+    (np.array([0, 1]), 2.0, r"^one_hot: num_classes must be a positive integer, got 2.0"),
+])
+def test_one_hot_rejects_bad_input(labels, k, match):
+    with pytest.raises(ValueError, match=match):
+        act.one_hot(labels, k)
+
+
+def test_one_hot_of_a_constant_inside_a_jitted_function():
+    labels = jnp.array([2, 0])  # concrete, closed over by the traced function
+
+    @jax.jit
+    def f(z):
+        return jnp.sum(z * act.one_hot(labels, 3))
+
+    assert float(f(jnp.arange(6.0).reshape(2, 3))) == 2.0 + 3.0
+
+
+def test_seed001_softmax_with_minus_exponents_reverses_the_order():
+    s = np.array([1.0, 2.0, 3.0, 4.0])
+    minus = np.exp(-s) / np.exp(-s).sum()
+    p = np.asarray(act.softmax(s))
+    assert np.argmax(minus) == 0 and np.argmax(p) == 3
+    np.testing.assert_allclose(p, special.softmax(s), rtol=1e-6)
+
+
+def test_two_class_softmax_is_sigmoid_of_the_score_difference():
+    s0, s1 = 0.3, 1.7
+    p1 = float(act.softmax(np.array([s0, s1]))[1])
+    assert p1 == pytest.approx(1 / (1 + math.exp(-(s1 - s0))), rel=1e-6)
+    assert math.exp(-s1) / (math.exp(-s0) + math.exp(-s1)) == pytest.approx(1 - p1, rel=1e-6)
+
+
+def test_seed004_softmax_example():
+    z = [1.0, 2.0, 3.0, 4.0, 1.0, 2.0, 3.0]
+    expected = [math.exp(v) / sum(math.exp(u) for u in z) for v in z]
+    np.testing.assert_allclose(np.asarray(act.softmax(np.array(z))), expected, rtol=1e-6)
+    np.testing.assert_allclose(np.round(expected, 3), [0.024, 0.064, 0.175, 0.475, 0.024, 0.064, 0.175])

@@ -215,3 +215,100 @@ def test_softmax_cross_entropy_rejects_labels_of_wrong_length():
 def test_softmax_cross_entropy_rejects_one_hot_labels():
     with pytest.raises(ValueError, match=r"softmax_cross_entropy: labels must have shape \(N,\).*got \(2, 3\)"):
         losses.softmax_cross_entropy(np.zeros((2, 3)), np.eye(3, dtype=np.int32)[[0, 1]])
+
+
+# ---- seed 003's MAE, MSE, RMSE and cross-entropy (lecture 2) -------------------------------------------
+
+def _l2_mean_loop(values):
+    values = list(values)
+    return sum(values) / len(values)
+
+
+@pytest.mark.parametrize("shape", [(5,), (4, 3), (2, 3, 2)])
+def test_mae_mse_rmse_match_loops_over_every_entry(shape):
+    y = RNG.normal(size=shape).astype(np.float32)
+    t = RNG.normal(size=shape).astype(np.float32)
+    pairs = list(zip(np.ravel(y).tolist(), np.ravel(t).tolist()))
+    mae = _l2_mean_loop(abs(b - a) for a, b in pairs)
+    mse = _l2_mean_loop((b - a) ** 2 for a, b in pairs)
+    assert float(losses.mean_absolute_error(y, t)) == pytest.approx(mae, rel=1e-5)
+    assert float(losses.mean_squared_error(y, t)) == pytest.approx(mse, rel=1e-5)
+    assert float(losses.root_mean_squared_error(y, t)) == pytest.approx(math.sqrt(mse), rel=1e-5)
+
+
+def test_mse_matches_optax_squared_error_mean():
+    optax = pytest.importorskip("optax")
+    y, t = RNG.normal(size=(4, 3)).astype(np.float32), RNG.normal(size=(4, 3)).astype(np.float32)
+    assert float(losses.mean_squared_error(y, t)) == pytest.approx(float(jnp.mean(optax.squared_error(y, t))), rel=1e-6)
+
+
+def test_mse_is_twice_squared_error_over_outputs():
+    y, t = RNG.normal(size=(4, 3)), RNG.normal(size=(4, 3))
+    assert float(losses.mean_squared_error(y, t)) == pytest.approx(2 * float(losses.squared_error(y, t)) / 3, rel=1e-6)
+
+
+def test_mae_grad_is_sign_over_n_and_mse_grad_is_two_diff_over_n():
+    y, t = RNG.normal(size=(4, 3)).astype(np.float32), RNG.normal(size=(4, 3)).astype(np.float32)
+    np.testing.assert_allclose(np.asarray(jax.grad(losses.mean_absolute_error)(jnp.asarray(y), t)),
+                               np.sign(y - t) / 12, atol=1e-7)
+    np.testing.assert_allclose(np.asarray(jax.grad(losses.mean_squared_error)(jnp.asarray(y), t)),
+                               2 * (y - t) / 12, rtol=1e-5, atol=1e-7)
+
+
+def test_cross_entropy_matches_loop_for_one_hot_and_soft_targets():
+    p = special.softmax(RNG.normal(size=(4, 5)), axis=-1)
+    for t in (np.eye(5)[[0, 3, 3, 1]], special.softmax(RNG.normal(size=(4, 5)), axis=-1)):
+        expected = _l2_mean_loop(-sum(tk * math.log(pk) for pk, tk in zip(prow, trow)) for prow, trow in zip(p.tolist(), t.tolist()))
+        assert float(losses.cross_entropy(p, t)) == pytest.approx(expected, rel=1e-5)
+
+
+def test_cross_entropy_of_softmax_equals_softmax_cross_entropy_for_one_hot_targets():
+    z = RNG.normal(scale=2.0, size=(6, 4)).astype(np.float32)
+    labels = np.array([0, 1, 2, 3, 3, 1])
+    assert float(losses.cross_entropy(special.softmax(z, axis=-1), np.eye(4)[labels])) == pytest.approx(
+        float(losses.softmax_cross_entropy(z, labels)), rel=1e-5)
+
+
+def test_cross_entropy_is_finite_when_a_true_class_has_probability_zero():
+    value = float(losses.cross_entropy(np.array([[1.0, 0.0]]), np.array([[0.0, 1.0]])))
+    assert value == pytest.approx(-math.log(losses.BCE_EPS), rel=1e-5)
+
+
+def test_seed004_softmax_example_cross_entropy_is_minus_log_0_475():
+    z = np.array([[1.0, 2.0, 3.0, 4.0, 1.0, 2.0, 3.0]])
+    p = np.exp(z) / np.exp(z).sum()
+    assert round(float(p[0, 3]), 3) == 0.475
+    assert float(losses.cross_entropy(p, np.eye(7)[[3]])) == pytest.approx(-math.log(p[0, 3]), rel=1e-6)
+
+
+@pytest.mark.parametrize("fn", [losses.mean_absolute_error, losses.mean_squared_error])
+def test_mean_errors_reject_shape_mismatch(fn):
+    with pytest.raises(ValueError, match=rf"^{fn.__name__}: pred and target must have the same shape, got \(2, 3\) and \(3, 2\)"):
+        fn(np.ones((2, 3)), np.ones((3, 2)))
+
+
+def test_cross_entropy_rejects_one_dimensional_inputs_and_mismatch():
+    with pytest.raises(ValueError, match=r"^cross_entropy: p must have shape \(N, K\), got shape \(3,\)"):
+        losses.cross_entropy(np.ones(3) / 3, np.eye(3)[0])
+    with pytest.raises(ValueError, match=r"^cross_entropy: p and t must have the same shape, got \(2, 3\) and \(2,\)"):
+        losses.cross_entropy(np.ones((2, 3)) / 3, np.array([0, 1]))
+
+
+def test_seed003_log_plot_code_evaluates_logs_of_non_positive_numbers():
+    y = np.linspace(-1.5, 1.5, 400)
+    counts = [sum(1 for v in values if not v > 0) for values in (y, y, -y, 1 - y)]  # arguments of the four logs
+    assert counts == [200, 200, 200, 67]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        assert int(np.isnan(-np.log(1 - y)).sum()) == 67
+
+
+def test_cross_entropy_slope_stays_near_minus_one_when_confidently_wrong_but_squared_error_vanishes():
+    z = -8.0
+    p = 1 / (1 + math.exp(-z))
+    h = 1e-4
+    ce = lambda s: -math.log(1 / (1 + math.exp(-s)))  # noqa: E731
+    se = lambda s: (1 - 1 / (1 + math.exp(-s))) ** 2  # noqa: E731
+    slope_ce = (ce(z + h) - ce(z - h)) / (2 * h)
+    slope_se = (se(z + h) - se(z - h)) / (2 * h)
+    assert slope_ce == pytest.approx(-(1 - p), rel=1e-5) and slope_ce < -0.999
+    assert slope_se == pytest.approx(-2 * (1 - p) ** 2 * p, rel=1e-4) and abs(slope_se) < 1e-3
