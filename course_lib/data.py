@@ -4,6 +4,8 @@
     iris()             Fisher's iris: 150 flowers, 4 measurements (cm), 3 species
     digits()           1,797 handwritten digits, 8×8 pixels, a fixed train/test split
     spirals(key, n)    interleaved spiral arms in the plane, one class per arm
+    adding_problem(key, n, T), delayed_recall(key, n, delay), weather(key, days), windows(series, T)
+                       generated sequence tasks for the recurrent networks of lecture 6
 
 Inputs are float32, labels int32. Iris and digits are the UCI Machine Learning Repository datasets
 (CC BY 4.0) in the versions scikit-learn distributes; see README.md for the credits.
@@ -18,7 +20,7 @@ import numpy as np
 from course_lib import _validate
 
 __all__ = ["Dataset", "Split", "LOGIC_OPS", "xor", "logic", "iris", "digits", "spirals",
-           "IRIS_FEATURES", "IRIS_CLASSES"]
+           "IRIS_FEATURES", "IRIS_CLASSES", "adding_problem", "delayed_recall", "weather", "windows"]
 
 
 class Dataset(NamedTuple):
@@ -107,6 +109,103 @@ def spirals(key, n, classes=2, *, turns=1.0, noise=0.05):
     x = jnp.stack([r * jnp.cos(theta), r * jnp.sin(theta)], axis=1)
     x = x + noise * jax.random.normal(key, x.shape)
     return Dataset(x.astype(jnp.float32), arm.astype(jnp.int32))
+
+
+# --- sequence tasks (lecture 6) -------------------------------------------------------------------
+# Sequences are batch-first here, x (N, T, D), so that train.fit cuts mini-batches along axis 0;
+# recurrent.unroll wants time-major (T, N, D): use jnp.swapaxes(x, 0, 1). Every generator is pure JAX
+# with static sizes, so it can be called inside a jitted training step to draw fresh data.
+
+def adding_problem(key, n, T):
+    """Hochreiter & Schmidhuber's adding problem: add the two numbers that are marked.
+
+    x (n, T, 2): channel 0 holds T random numbers from U(0, 1); channel 1 is a marker, 1 at exactly two
+    steps (one in the first half of the sequence, one in the second) and 0 elsewhere.
+    y (n,) float32: the sum of the two marked numbers. Predicting 1 always has mean squared error 1/6 ≈ 0.167.
+    """
+    n = _validate.positive_int("adding_problem", "n", n)
+    T = _validate.positive_int("adding_problem", "T", T)
+    if T < 2:
+        raise ValueError(f"adding_problem: T must be at least 2 (two marked steps), got {T}")
+    k_val, k_first, k_second = jax.random.split(key, 3)
+    values = jax.random.uniform(k_val, (n, T))
+    half = T // 2
+    first = jax.random.randint(k_first, (n,), 0, half)
+    second = jax.random.randint(k_second, (n,), half, T)
+    steps = jnp.arange(T)
+    marker = ((steps == first[:, None]) | (steps == second[:, None])).astype(jnp.float32)
+    x = jnp.stack([values, marker], axis=-1)
+    return Dataset(x.astype(jnp.float32), jnp.sum(values * marker, axis=1).astype(jnp.float32))
+
+
+def delayed_recall(key, n, delay, *, symbols=4, length=None, distractors=True):
+    """Remember a symbol for `delay` steps: a classification task with a long-range dependency.
+
+    Each sequence has `length` steps (default delay + 1). At step t* = length − delay − 1 it shows one of
+    `symbols` symbols as a one-hot vector, with an extra "store this" cue channel set to 1; every other
+    step shows a random distractor symbol (a one-hot with the cue at 0), or nothing (all zeros) when
+    distractors=False. After the last step the model must name the cued symbol, seen `delay` steps before.
+    Keeping `length` fixed while `delay` varies keeps every array the same shape (one compilation).
+    x (n, length, symbols + 1) float32, y (n,) int32 in {0, …, symbols − 1}; chance accuracy 1 / symbols.
+    """
+    n = _validate.positive_int("delayed_recall", "n", n)
+    if isinstance(delay, bool) or not isinstance(delay, (int, np.integer)) or delay < 0:
+        raise ValueError(f"delayed_recall: delay must be an integer ≥ 0, got {delay!r}")
+    symbols = _validate.positive_int("delayed_recall", "symbols", symbols)
+    if symbols < 2:
+        raise ValueError(f"delayed_recall: symbols must be at least 2, got {symbols}")
+    length = delay + 1 if length is None else _validate.positive_int("delayed_recall", "length", length)
+    if length < delay + 1:
+        raise ValueError(f"delayed_recall: length must be at least delay + 1 = {delay + 1}, got {length}")
+    k_target, k_noise = jax.random.split(key)
+    y = jax.random.randint(k_target, (n,), 0, symbols)
+    shown = jax.random.randint(k_noise, (n, length), 0, symbols)
+    cue = jnp.arange(length) == length - delay - 1                    # (length,)
+    shown = jnp.where(cue, y[:, None], shown)
+    onehot = jax.nn.one_hot(shown, symbols) * (cue | distractors)[None, :, None]
+    x = jnp.concatenate([onehot, jnp.broadcast_to(cue, (n, length))[..., None].astype(onehot.dtype)], axis=-1)
+    return Dataset(x.astype(jnp.float32), y.astype(jnp.int32))
+
+
+def weather(key, days, *, period=365.0, mean=12.0, amplitude=10.0, noise=3.0, persistence=0.8):
+    """A generated daily temperature record (°C): a yearly cycle plus weather that persists from day to day.
+
+        T_d = mean + amplitude · sin(2π d / period) + e_d,   e_d = persistence · e_{d−1} + √(1 − persistence²) · noise · ε_d
+
+    with ε_d ~ N(0, 1), so the anomaly e_d has standard deviation `noise` on every day and tomorrow's
+    anomaly is `persistence` times today's plus fresh noise. No forecast can beat an RMSE of
+    noise · √(1 − persistence²) for tomorrow (the fresh noise).   →   (days,) float32
+    """
+    days = _validate.positive_int("weather", "days", days)
+    if not period > 0:
+        raise ValueError(f"weather: period must be positive, got {period!r}")
+    if noise < 0:
+        raise ValueError(f"weather: noise must be non-negative, got {noise!r}")
+    if not 0 <= persistence < 1:
+        raise ValueError(f"weather: persistence must be in [0, 1), got {persistence!r}")
+    k_first, k_rest = jax.random.split(key)
+    shocks = jnp.sqrt(1 - persistence ** 2) * noise * jax.random.normal(k_rest, (days,))
+    first = noise * jax.random.normal(k_first, ())
+    _, rest = jax.lax.scan(lambda e, s: (persistence * e + s,) * 2, first, shocks[1:])
+    anomaly = jnp.concatenate([first[None], rest])
+    d = jnp.arange(days)
+    return (mean + amplitude * jnp.sin(2 * jnp.pi * d / period) + anomaly).astype(jnp.float32)
+
+
+def windows(series, length):
+    """Cut a series into forecasting examples: x = `length` consecutive values, y = the next value.
+
+    series (S,)  →  x (S − length, length, 1), y (S − length,): example i is series[i : i + length]
+    and its target series[i + length].
+    """
+    series = _validate.array("windows", "series", series)
+    _validate.ndim("windows", "series", series, 1, "(S,)")
+    length = _validate.positive_int("windows", "length", length)
+    if length >= series.shape[0]:
+        raise ValueError(f"windows: length must be smaller than the series ({series.shape[0]} values), "
+                         f"got {length}")
+    idx = jnp.arange(series.shape[0] - length)[:, None] + jnp.arange(length)
+    return series[idx][..., None], series[length:]
 
 
 def _data_file(name):

@@ -224,3 +224,77 @@ def test_spirals_deterministic_by_key():
 def test_spirals_rejects_bad_arguments(kwargs, match):
     with pytest.raises(ValueError, match=match):
         data.spirals(jax.random.PRNGKey(0), **kwargs)
+
+
+# ---- sequence tasks (lecture 6) ------------------------------------------------------------------------
+
+def test_adding_problem_marks_one_step_in_each_half_and_sums_them():
+    n, T = 50, 9
+    x, y = (np.asarray(a) for a in data.adding_problem(jax.random.PRNGKey(0), n, T))
+    assert x.shape == (n, T, 2) and y.shape == (n,) and x.dtype == np.float32
+    assert np.all((x[..., 0] >= 0) & (x[..., 0] < 1))
+    for seq, target in zip(x, y):
+        marked = [t for t in range(T) if seq[t, 1] == 1.0]
+        assert len(marked) == 2 and marked[0] < T // 2 <= marked[1]
+        assert set(np.unique(seq[:, 1])) <= {0.0, 1.0}
+        assert math.isclose(target, seq[marked[0], 0] + seq[marked[1], 0], rel_tol=1e-6)
+
+
+def test_adding_problem_baseline_error_of_answering_one_is_one_sixth():
+    _, y = data.adding_problem(jax.random.PRNGKey(1), 20000, 10)
+    assert abs(float(np.mean((np.asarray(y) - 1.0) ** 2)) - 1 / 6) < 0.01
+
+
+@pytest.mark.parametrize("delay, length", [(0, None), (3, None), (4, 10)])
+@pytest.mark.parametrize("distractors", [True, False])
+def test_delayed_recall_shows_the_target_with_the_cue_delay_steps_before_the_end(delay, length, distractors):
+    n, symbols = 40, 3
+    x, y = (np.asarray(a) for a in data.delayed_recall(jax.random.PRNGKey(2), n, delay, symbols=symbols,
+                                                       length=length, distractors=distractors))
+    T = delay + 1 if length is None else length
+    assert x.shape == (n, T, symbols + 1) and y.dtype == np.int32
+    cue_step = T - 1 - delay
+    for seq, target in zip(x, y):
+        assert [t for t in range(T) if seq[t, symbols] == 1] == [cue_step]
+        assert np.argmax(seq[cue_step, :symbols]) == target and seq[cue_step, :symbols].sum() == 1
+        others = np.delete(seq[:, :symbols], cue_step, axis=0)
+        expected_ones = 1 if distractors else 0
+        assert np.all(others.sum(axis=1) == expected_ones)
+    assert set(np.unique(y)) == set(range(symbols))
+
+
+def test_sequence_tasks_reject_bad_arguments():
+    key = jax.random.PRNGKey(0)
+    with pytest.raises(ValueError, match=r"adding_problem: T must be at least 2"):
+        data.adding_problem(key, 4, 1)
+    with pytest.raises(ValueError, match=r"delayed_recall: length must be at least delay \+ 1 = 6, got 5"):
+        data.delayed_recall(key, 4, 5, length=5)
+    with pytest.raises(ValueError, match=r"delayed_recall: delay must be an integer ≥ 0, got -1"):
+        data.delayed_recall(key, 4, -1)
+    with pytest.raises(ValueError, match=r"weather: persistence must be in \[0, 1\), got 1.0"):
+        data.weather(key, 10, persistence=1.0)
+    with pytest.raises(ValueError, match=r"windows: length must be smaller than the series \(5 values\), got 5"):
+        data.windows(np.arange(5.0), 5)
+
+
+def test_weather_has_the_documented_season_and_day_to_day_persistence():
+    days, period, mean, amplitude, noise, phi = 40000, 365.0, 12.0, 10.0, 3.0, 0.8
+    raw = data.weather(jax.random.PRNGKey(3), days, period=period, mean=mean, amplitude=amplitude,
+                       noise=noise, persistence=phi)
+    assert raw.shape == (days,) and raw.dtype == np.float32
+    series = np.asarray(raw, float)
+    anomaly = series - mean - amplitude * np.sin(2 * np.pi * np.arange(days) / period)
+    assert abs(anomaly.mean()) < 0.15
+    assert abs(anomaly.std() - noise) < 0.1
+    assert abs(np.corrcoef(anomaly[:-1], anomaly[1:])[0, 1] - phi) < 0.02
+    fresh = anomaly[1:] - phi * anomaly[:-1]              # the forecast error no model can remove
+    assert abs(fresh.std() - noise * math.sqrt(1 - phi ** 2)) < 0.05
+
+
+def test_windows_cuts_the_series_like_a_loop():
+    series = np.arange(10.0)
+    x, y = (np.asarray(a) for a in data.windows(series, 3))
+    assert x.shape == (7, 3, 1) and y.shape == (7,)
+    for i in range(7):
+        np.testing.assert_array_equal(x[i, :, 0], series[i:i + 3])
+        assert y[i] == series[i + 3]
