@@ -8,12 +8,14 @@ example exactly once, in a fresh random order; the last, smaller batch is kept, 
 epoch runs as one jitted function (lax.scan over the full batches, then one step on the remainder),
 so Python is not in the inner loop.
 """
+import functools
+
 import jax
 import jax.numpy as jnp
 
 from course_lib import _validate, optim
 
-__all__ = ["batches", "make_step", "fit", "accuracy"]
+__all__ = ["batches", "make_step", "fit", "accuracy", "confusion_matrix"]
 
 
 def batches(key, n, batch_size):
@@ -36,7 +38,8 @@ def make_step(loss_fn, optimizer):
     return step
 
 
-def fit(key, loss_fn, params, optimizer, x, y, *, epochs, batch_size, evaluate=None, progress=True):
+def fit(key, loss_fn, params, optimizer, x, y, *, epochs, batch_size, evaluate=None, progress=True,
+        shuffle=True, record_steps=False):
     """Train for `epochs` passes over (x, y) and return (params, history).
 
     x: (N, …) inputs, y: (N, …) targets, cut into shuffled mini-batches of `batch_size` along axis 0
@@ -44,6 +47,9 @@ def fit(key, loss_fn, params, optimizer, x, y, *, epochs, batch_size, evaluate=N
     history: a dict of equal-length lists, "epoch" (1, 2, …), "loss" (the mean training loss over the
     epoch's batches, weighted by batch size) and every key of `evaluate(params)`, called after each epoch.
     progress: show a progress bar when running in a notebook (nothing is printed elsewhere).
+    shuffle=False visits the examples in their stored order every epoch (to show why we shuffle).
+    record_steps=True adds history["step_loss"]: the loss of every mini-batch at the moment its update
+    was computed, all epochs in order (ceil(N / batch_size) values per epoch).
     """
     epochs = _validate.positive_int("fit", "epochs", epochs)
     batch_size = _validate.positive_int("fit", "batch_size", batch_size)
@@ -57,8 +63,13 @@ def fit(key, loss_fn, params, optimizer, x, y, *, epochs, batch_size, evaluate=N
     opt_state = optimizer.init(params)
     history = {"epoch": [], "loss": []}
     bar = _ProgressBar.create(epochs) if progress else None
+    if record_steps:
+        history["step_loss"] = []
     for epoch, epoch_key in enumerate(jax.random.split(key, epochs), start=1):
-        params, opt_state, loss = run_epoch(params, opt_state, x, y, jax.random.permutation(epoch_key, n))
+        order = jax.random.permutation(epoch_key, n) if shuffle else jnp.arange(n)
+        params, opt_state, loss, step_losses = run_epoch(params, opt_state, x, y, order)
+        if record_steps:
+            history["step_loss"].extend(float(v) for v in step_losses)
         metrics = {"loss": float(loss), **({k: float(v) for k, v in evaluate(params).items()} if evaluate else {})}
         history["epoch"].append(epoch)
         for name, value in metrics.items():
@@ -79,8 +90,32 @@ def accuracy(logits, labels):
     return jnp.mean(jnp.argmax(logits, axis=-1) == labels)
 
 
+def confusion_matrix(labels, predictions, num_classes):
+    """Counts M (K, K) int32 with M[i, j] = how many examples of true class i were predicted as class j.
+
+    labels, predictions: (N,) integers in [0, K), K = num_classes. The diagonal holds the correct answers,
+    so trace(M) / N is the accuracy; row i sums to the number of examples of class i.
+    """
+    k = _validate.positive_int("confusion_matrix", "num_classes", num_classes)
+    labels = _validate.array("confusion_matrix", "labels", labels)
+    predictions = _validate.array("confusion_matrix", "predictions", predictions)
+    for name, v in (("labels", labels), ("predictions", predictions)):
+        _validate.ndim("confusion_matrix", name, v, 1, "(N,)")
+        if not jnp.issubdtype(v.dtype, jnp.integer):
+            raise ValueError(f"confusion_matrix: {name} must be integer classes, got dtype {v.dtype}")
+        if v.size and (int(jnp.min(v)) < 0 or int(jnp.max(v)) >= k):
+            raise ValueError(f"confusion_matrix: {name} must lie in [0, {k}), got values from "
+                             f"{int(jnp.min(v))} to {int(jnp.max(v))}")
+    if labels.shape != predictions.shape:
+        raise ValueError(f"confusion_matrix: labels and predictions must have the same shape, "
+                         f"got {tuple(labels.shape)} and {tuple(predictions.shape)}")
+    return jnp.zeros((k, k), jnp.int32).at[labels, predictions].add(1)
+
+
+@functools.lru_cache(maxsize=32)
 def _epoch_function(loss_fn, optimizer, n, batch_size):
-    """One jitted epoch over a given permutation: scan over the full batches, then the remainder."""
+    """One jitted epoch over a given permutation: scan over the full batches, then the remainder.
+    Cached, so fitting again with the same loss_fn, optimizer object and sizes reuses the compiled epoch."""
     full, rest = divmod(n, batch_size)
 
     def step(carry, idx, x, y):
@@ -97,7 +132,8 @@ def _epoch_function(loss_fn, optimizer, n, batch_size):
         if rest:
             carry, last = step(carry, perm[full * batch_size:], x, y)
             total = total + last * rest
-        return carry[0], carry[1], total / n
+            losses = jnp.concatenate([losses, last[None]])
+        return carry[0], carry[1], total / n, losses
 
     return run
 

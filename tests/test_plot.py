@@ -163,3 +163,87 @@ def test_curves_rejects_history_without_epoch_and_loss(history):
     with pytest.raises(ValueError, match=rf"^curves: history must have 'epoch' and 'loss' lists \(from train.fit\), "
                                          rf"got keys {re.escape(str(sorted(history)))}"):
         plot.curves(history)
+
+
+# ---- confusion_matrix and image_grid (lecture 3) ----------------------------------------------------------
+
+def test_confusion_matrix_plot_writes_every_nonzero_count_in_its_cell():
+    labels = np.array([0, 0, 1, 1, 1, 2])
+    predictions = np.array([0, 1, 1, 1, 2, 2])
+    ax = plot.confusion_matrix(labels, predictions)
+    counts = np.zeros((3, 3), int)
+    for t, p in zip(labels, predictions):
+        counts[t, p] += 1
+    (image,) = ax.images
+    np.testing.assert_array_equal(np.asarray(image.get_array()), counts)
+    texts = {(round(t.get_position()[1]), round(t.get_position()[0])): t.get_text() for t in ax.texts}
+    assert texts == {(int(i), int(j)): str(v) for (i, j), v in np.ndenumerate(counts) if v}
+    assert ax.get_xlabel() == "predicted class" and ax.get_ylabel() == "true class"
+    assert ax.get_title() == "confusion matrix (4 of 6 right)"
+
+
+def test_confusion_matrix_plot_uses_num_classes_and_class_names():
+    ax = plot.confusion_matrix([0, 1], [1, 1], num_classes=4, class_names="abcd", title="t")
+    assert ax.images[0].get_array().shape == (4, 4)
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["a", "b", "c", "d"]
+    with pytest.raises(ValueError, match=r"^confusion_matrix: class_names must have 4 entries, got 2"):
+        plot.confusion_matrix([0, 1], [1, 1], num_classes=4, class_names=["a", "b"])
+
+
+@pytest.mark.parametrize("shape", [(5, 64), (5, 8, 8), (5, 8, 8, 1)])
+def test_image_grid_draws_each_image_once_with_its_title(shape):
+    images = np.arange(np.prod(shape), dtype=float).reshape(shape) / np.prod(shape)
+    fig = plot.image_grid(images, titles=[f"#{k}" for k in range(5)], ncols=3)
+    axes = fig.axes
+    assert len(axes) == 6                                    # 2 rows of 3, the last one empty
+    drawn = [ax for ax in axes if ax.images]
+    assert len(drawn) == 5
+    for k, ax in enumerate(drawn):
+        np.testing.assert_allclose(np.asarray(ax.images[0].get_array()), images[k].reshape(8, 8))
+        assert ax.get_title() == f"#{k}"
+
+
+def test_image_grid_rejects_non_square_rows_and_wrong_titles():
+    with pytest.raises(ValueError, match=r"^image_grid: rows of length 10 are not square images"):
+        plot.image_grid(np.zeros((2, 10)))
+    with pytest.raises(ValueError, match=r"^image_grid: titles must have one entry per image \(2\), got 1"):
+        plot.image_grid(np.zeros((2, 4, 4)), titles=["a"])
+
+
+# ---- lecture 7: loss surfaces and optimizer paths ------------------------------------------------------
+
+def test_surfaces_have_their_stated_minima_and_a_saddle_at_the_origin():
+    import jax
+    import jax.numpy as jnp
+
+    for s in plot.SURFACES.values():
+        for m in s.minima:
+            grad = np.asarray(jax.grad(s.f)(jnp.array(m)))
+            np.testing.assert_allclose(grad, 0.0, atol=1e-6)
+            hessian = np.asarray(jax.hessian(s.f)(jnp.array(m)))
+            assert np.all(np.linalg.eigvalsh(hessian) > 0), s.name
+    saddle = plot.SURFACES["saddle"]
+    np.testing.assert_allclose(np.linalg.eigvalsh(np.asarray(jax.hessian(saddle.f)(jnp.zeros(2)))), [-1.0, 2.0])
+    np.testing.assert_allclose(np.linalg.eigvalsh(np.asarray(jax.hessian(plot.SURFACES["ravine"].f)(jnp.zeros(2)))),
+                               [0.02, 2.0], rtol=1e-6)
+    # f works on a grid (2, H, W) as on a point
+    g = np.stack(np.meshgrid(np.linspace(-1, 1, 4), np.linspace(-1, 1, 3)))
+    assert np.asarray(plot.SURFACES["rosenbrock"].f(g)).shape == (3, 4)
+
+
+def test_contour_paths_draws_one_line_per_path_at_its_coordinates():
+    paths = {"sgd η=0.1": np.array([[-9.0, 1.5], [-8.0, 1.0], [-7.0, 0.5]]), "adam": np.array([[-9.0, 1.5], [0.0, 0.0]])}
+    ax = plot.contour_paths("ravine", paths)
+    labelled = [line for line in ax.lines if not line.get_label().startswith("_")]
+    assert [line.get_label() for line in labelled] == list(paths)
+    np.testing.assert_allclose(labelled[0].get_xydata(), paths["sgd η=0.1"])
+    assert mcolors.to_hex(labelled[1].get_color()) == plot.OPTIMIZER_COLORS["adam"]
+    assert any(isinstance(c, mcontour.ContourSet) for c in ax.collections) or ax.collections
+    assert ax.get_xlim() == (-10.0, 2.0)
+    plt.close("all")
+
+
+def test_contour_paths_rejects_a_path_of_the_wrong_shape():
+    with pytest.raises(ValueError, match=r"^contour_paths: each path must have shape \(T \+ 1, 2\), got \(3,\) for 'x'"):
+        plot.contour_paths("saddle", {"x": np.zeros(3)})
+    plt.close("all")

@@ -286,3 +286,70 @@ def test_accuracy_rejects_labels_of_wrong_shape():
     with pytest.raises(ValueError, match=r"^accuracy: labels must have shape \(N,\) = \(3,\) to match logits "
                                          r"\(3, 2\), got \(4,\)"):
         train.accuracy(np.zeros((3, 2)), np.zeros(4, np.int32))
+
+
+# ---- fit options of lecture 3: record_steps and shuffle --------------------------------------------------
+
+def test_fit_record_steps_gives_every_batch_loss_in_order():
+    x, y = _blobs(30)
+    key = jax.random.PRNGKey(7)
+    params, history = train.fit(key, _loss, _params(), optim.sgd(0.3), x, y, epochs=2, batch_size=7,
+                                record_steps=True)
+    assert len(history["step_loss"]) == 2 * 5                      # 4 batches of 7 and one of 2, per epoch
+    step = train.make_step(_loss, optim.sgd(0.3))
+    p, state, expected = _params(), optim.sgd(0.3).init(_params()), []
+    for epoch_key in jax.random.split(key, 2):
+        for idx in train.batches(epoch_key, 30, 7):
+            p, state, loss = step(p, state, x[idx], y[idx])
+            expected.append(float(loss))
+    np.testing.assert_allclose(history["step_loss"], expected, rtol=1e-5)
+    # the epoch loss is the batch-size-weighted mean of that epoch's batch losses
+    first = np.array(history["step_loss"][:5])
+    assert history["loss"][0] == pytest.approx(float((first[:4].sum() * 7 + first[4] * 2) / 30), rel=1e-5)
+
+
+def test_fit_without_record_steps_has_no_step_loss():
+    x, y = _blobs(8)
+    _, history = train.fit(KEY, _loss, _params(), optim.sgd(0.3), x, y, epochs=1, batch_size=4)
+    assert "step_loss" not in history
+
+
+def test_fit_without_shuffle_visits_examples_in_stored_order():
+    x, y = _blobs(12)
+    params, history = train.fit(KEY, _loss, _params(), optim.sgd(0.3), x, y, epochs=2, batch_size=5,
+                                shuffle=False, record_steps=True)
+    step = train.make_step(_loss, optim.sgd(0.3))
+    p, state, expected = _params(), optim.sgd(0.3).init(_params()), []
+    for _ in range(2):
+        for start in range(0, 12, 5):
+            p, state, loss = step(p, state, x[start:start + 5], y[start:start + 5])
+            expected.append(float(loss))
+    np.testing.assert_allclose(history["step_loss"], expected, rtol=1e-5)
+    _assert_trees_close(params, p, rtol=1e-5, atol=1e-6)
+
+
+# ---- confusion_matrix -----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("n, k", [(1, 2), (30, 3), (200, 10)])
+def test_confusion_matrix_matches_a_numpy_loop(n, k):
+    rng = np.random.default_rng(n)
+    labels, predictions = rng.integers(0, k, n), rng.integers(0, k, n)
+    expected = np.zeros((k, k), int)
+    for t, p in zip(labels, predictions):
+        expected[t, p] += 1
+    got = train.confusion_matrix(labels, predictions, k)
+    assert got.dtype == jnp.int32
+    np.testing.assert_array_equal(np.asarray(got), expected)
+    assert int(jnp.trace(got)) == int(np.sum(labels == predictions))
+
+
+def test_confusion_matrix_rejects_bad_input():
+    with pytest.raises(ValueError, match=r"^confusion_matrix: labels must lie in \[0, 3\), got values from 0 to 3"):
+        train.confusion_matrix(np.array([0, 3]), np.array([0, 1]), 3)
+    with pytest.raises(ValueError, match=r"^confusion_matrix: predictions must be integer classes, got dtype float32"):
+        train.confusion_matrix(np.array([0, 1]), np.array([0.0, 1.0], np.float32), 3)
+    with pytest.raises(ValueError, match=r"^confusion_matrix: labels and predictions must have the same shape, "
+                                         r"got \(2,\) and \(3,\)"):
+        train.confusion_matrix(np.array([0, 1]), np.array([0, 1, 2]), 3)
+    with pytest.raises(ValueError, match=r"^confusion_matrix: num_classes must be a positive integer, got 0"):
+        train.confusion_matrix(np.array([0]), np.array([0]), 0)
