@@ -7,7 +7,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from course_lib.checks import Case, as_array, assert_close, call, cases_rng, check_function
+from course_lib.checks import Case, as_array, as_tuple, assert_close, call, cases_rng, check_function
 
 
 class AlwaysEqual:
@@ -264,3 +264,26 @@ def test_cases_rng_is_reproducible_with_a_seed_and_fresh_without():
     assert cases_rng(3).normal(size=5).tolist() == cases_rng(3).normal(size=5).tolist()
     assert cases_rng(3).normal(size=5).tolist() != cases_rng(4).normal(size=5).tolist()
     assert cases_rng(None).normal(size=5).tolist() != cases_rng(None).normal(size=5).tolist()
+
+
+def test_as_tuple_returns_the_parts_of_a_tuple_or_list():
+    assert as_tuple("f", "case 1", [1, 2], ("a", "b")) == (1, 2)
+
+
+@pytest.mark.parametrize("received, message", [
+    (None, "f on case 1 returned None. Did you forget the `return` statement? It should return a tuple (a, b) of 2 values."),
+    (np.zeros(2), "f on case 1 returned a ndarray; expected a tuple (a, b) of 2 values."),
+    ((1, 2, 3), "f on case 1 returned 3 values; expected a tuple (a, b) of 2 values."),
+])
+def test_as_tuple_names_what_was_expected_and_what_arrived(received, message):
+    with pytest.raises(AssertionError) as error:
+        as_tuple("f", "case 1", received, ("a", "b"), hint="return (a, b)")
+    assert str(error.value) == message + "\nHint: return (a, b)"
+
+
+def test_as_tuple_rejects_a_tuple_of_the_wrong_kind():
+    class Pair(tuple):
+        pass
+
+    with pytest.raises(AssertionError, match="returned a Pair; expected a pair"):
+        as_tuple("f", "", Pair((1, 2)), ("a", "b"), what="a pair (a, b)", reject=(Pair,))

@@ -12,8 +12,8 @@ In a notebook, a failed check's traceback leaves out the frames of course_lib.ch
 student sees their cell, the line of their own code that failed, and the message with its hint.
 """
 from course_lib.checks import _display
-from course_lib.checks._core import Case, as_array, assert_close, call, cases_rng, check_function, show
+from course_lib.checks._core import Case, as_array, as_tuple, assert_close, call, cases_rng, check_function, show
 
 _display.install()  # in a notebook, a failed check shows the student's code and the message, not the checks'
 
-__all__ = ["Case", "as_array", "assert_close", "call", "cases_rng", "check_function", "show"]
+__all__ = ["Case", "as_array", "as_tuple", "assert_close", "call", "cases_rng", "check_function", "show"]

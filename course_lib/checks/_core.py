@@ -4,7 +4,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-__all__ = ["Case", "cases_rng", "call", "as_array", "assert_close", "check_function", "show"]
+__all__ = ["Case", "cases_rng", "call", "as_array", "as_tuple", "assert_close", "check_function", "show"]
 
 _ARRAY_TYPES = (np.ndarray, np.generic, numbers.Number)
 
@@ -55,6 +55,22 @@ def as_array(name, case, received, shape, *, like=None, hint=""):
     if got.shape != tuple(shape):
         raise AssertionError(f"{where}: expected shape {tuple(shape)}, got shape {got.shape}.{_hint(hint)}")
     return got
+
+
+def as_tuple(name, case, received, outputs, hint="", *, what=None, reject=()):
+    """The parts of a result that must be a tuple with one value per name in `outputs`, after checking it is
+    one (a list is accepted; None, another type, an instance of `reject` or the wrong length are not).
+    `what` says what the student should return (default: "a tuple (a, b) of 2 values")."""
+    where = f"{name} on {case}" if case else name
+    want = what or f"a tuple ({', '.join(outputs)}) of {len(outputs)} values"
+    if received is None:
+        raise AssertionError(f"{where} returned None. Did you forget the `return` statement? "
+                             f"It should return {want}.{_hint(hint)}")
+    if isinstance(received, reject) or not isinstance(received, (tuple, list)):
+        raise AssertionError(f"{where} returned a {type(received).__name__}; expected {want}.{_hint(hint)}")
+    if len(received) != len(outputs):
+        raise AssertionError(f"{where} returned {len(received)} values; expected {want}.{_hint(hint)}")
+    return tuple(received)
 
 
 def assert_close(name, case, received, expected, *, rtol=1e-5, atol=1e-6, hint=""):

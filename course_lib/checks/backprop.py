@@ -21,7 +21,7 @@ from course_lib import backprop as _backprop
 from course_lib import data as _data
 from course_lib import layers as _layers
 from course_lib import losses as _losses
-from course_lib.checks._core import as_array, assert_close, call, cases_rng, show
+from course_lib.checks._core import as_array, as_tuple, assert_close, call, cases_rng, show
 from course_lib.layers import DenseParams
 
 __all__ = ["two_layer_gradients", "numerical_gradient", "delta_recursion", "minibatches", "sgd_epoch",
@@ -104,7 +104,7 @@ def two_layer_gradients(fn, *, seed=0, n_random=3):
     for description, args in cases:
         expected = _two_layer_reference(*args)
         received = call("two_layer_gradients", fn, *args, case=description, hint=_HINTS["two_layer_gradients"])
-        parts = _parts("two_layer_gradients", description, received, names, _HINTS["two_layer_gradients"])
+        parts = as_tuple("two_layer_gradients", description, received, names, _HINTS["two_layer_gradients"])
         shapes = ", ".join(f"{nm} {tuple(e.shape)}" for nm, e in zip(names, expected))
         for name, got, want in zip(names, parts, expected):
             as_array(f"two_layer_gradients' {name}", description, got, want.shape,
@@ -196,7 +196,7 @@ def delta_recursion(fn, *, seed=0, n_random=3):
             if _close_all(list(received)[::-1], expected) and not _close_all(received, expected):
                 raise AssertionError(f"delta_recursion on {description}: your list is in reverse order. Return "
                                      f"[δ¹, …, δᴸ], the first layer's delta first and δᴸ = delta_L last.\nHint: {hint}")
-        parts = _parts("delta_recursion", description, received, names, hint)
+        parts = as_tuple("delta_recursion", description, received, names, hint)
         for nm, got, want in zip(names, parts, expected):
             as_array(f"delta_recursion's {nm}", description, got, want.shape,
                      hint=f"δˡ has the shape of zˡ: (N, D_l). {hint}")
@@ -434,19 +434,6 @@ def _close_all(parts, expected, rtol=1e-5, atol=1e-6):
             for p, e in zip(parts, expected))
     except (TypeError, ValueError):
         return False
-
-
-def _parts(name, description, received, names, hint):
-    want = f"a tuple ({', '.join(names)}) of {len(names)} arrays"
-    if received is None:
-        raise AssertionError(f"{name} on {description} returned None. Did you forget the `return` statement? "
-                             f"It should return {want}.\nHint: {hint}")
-    if not isinstance(received, (tuple, list)):
-        raise AssertionError(f"{name} on {description} returned a {type(received).__name__}; expected {want}."
-                             f"\nHint: {hint}")
-    if len(received) != len(names):
-        raise AssertionError(f"{name} on {description} returned {len(received)} values; expected {want}.\nHint: {hint}")
-    return tuple(received)
 
 
 def _normal(rng, shape, scale=1.0):

@@ -21,7 +21,7 @@ from course_lib import activations as _activations
 from course_lib import data as _data
 from course_lib import layers as _layers
 from course_lib import losses as _losses
-from course_lib.checks._core import Case, as_array, assert_close, call, cases_rng, show
+from course_lib.checks._core import Case, as_array, as_tuple, assert_close, call, cases_rng, show
 
 __all__ = ["forward", "xor_weights", "softmax", "cross_entropy", "one_hot", "train_xor"]
 
@@ -129,7 +129,7 @@ def xor_weights(fn, *, seed=0, n_random=5):
     rng = cases_rng(seed)
     hint = _HINTS["xor_weights"]
     received = call("xor_weights", fn, case="xor_weights()", hint=hint)
-    w1, b1, w2, b2 = _parts("xor_weights", "xor_weights()", received, ("W1", "b1", "W2", "b2"), hint)
+    w1, b1, w2, b2 = as_tuple("xor_weights", "xor_weights()", received, ("W1", "b1", "W2", "b2"), hint)
     w1 = _matrix("xor_weights' W1", "", w1, 2, "W1 has shape (2, H): one row per input, one column per hidden unit.")
     h = w1.shape[1]
     b1 = as_array("xor_weights' b1", "", b1, (h,), hint=f"b1 holds one bias per hidden unit: shape ({h},).")
@@ -272,18 +272,6 @@ def _matches(name, case, received, mistake, args, atol):
     except Exception:
         return False
     return True
-
-
-def _parts(name, case, received, outputs, hint):
-    want = f"a tuple ({', '.join(outputs)}) of {len(outputs)} values"
-    if received is None:
-        raise AssertionError(f"{name} on {case} returned None. Did you forget the `return` statement? "
-                             f"It should return {want}.\nHint: {hint}")
-    if not isinstance(received, (tuple, list)):
-        raise AssertionError(f"{name} on {case} returned a {type(received).__name__}; expected {want}.\nHint: {hint}")
-    if len(received) != len(outputs):
-        raise AssertionError(f"{name} on {case} returned {len(received)} values; expected {want}.\nHint: {hint}")
-    return tuple(received)
 
 
 def _global_max_softmax(z):

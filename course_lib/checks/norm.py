@@ -16,7 +16,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from course_lib import norm as _norm
-from course_lib.checks._core import Case, assert_close, call, cases_rng, show
+from course_lib.checks._core import Case, as_tuple, assert_close, call, cases_rng, show
 
 __all__ = ["batch_norm_train", "running_update", "batch_norm_eval", "batch_norm_grad"]
 
@@ -190,14 +190,8 @@ def _compare(name, case, received, expected, outputs, hint, rtol, atol):
     if outputs is None:
         assert_close(name, case, received, expected, rtol=rtol, atol=atol, hint=hint)
         return
-    want = f"a tuple ({', '.join(outputs)}) of {len(outputs)} arrays"
-    if received is None:
-        raise AssertionError(f"{name} on {case} returned None. Did you forget the `return` statement? "
-                             f"It should return {want}.\nHint: {hint}")
-    if not isinstance(received, (tuple, list)):
-        raise AssertionError(f"{name} on {case} returned a {type(received).__name__}; expected {want}.\nHint: {hint}")
-    if len(received) != len(outputs):
-        raise AssertionError(f"{name} on {case} returned {len(received)} values; expected {want}.\nHint: {hint}")
+    received = as_tuple(name, case, received, outputs, hint,
+                        what=f"a tuple ({', '.join(outputs)}) of {len(outputs)} arrays")
     for part, got, exp in zip(outputs, received, expected):
         assert_close(f"{name}'s {part}", case, got, exp, rtol=rtol, atol=atol, hint=hint)
 

@@ -19,7 +19,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from course_lib import optim as _optim
-from course_lib.checks._core import as_array, assert_close, call, cases_rng, show
+from course_lib.checks._core import as_array, as_tuple, assert_close, call, cases_rng, show
 
 __all__ = ["sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adam_moments"]
 
@@ -220,7 +220,7 @@ def adam_moments(fn, *, seed=0, n_random=5):
         case = f"adam_moments(g={g}, b1={b1}, b2={b2}, t={t}) ({note})"
         expected = _moments(g, b1, b2, t)
         received = call("adam_moments", fn, g, b1, b2, t, case=case, hint=hint)
-        parts = _parts("adam_moments", case, received, names, hint)
+        parts = as_tuple("adam_moments", case, received, names, hint)
         try:
             for name, got, want in zip(names, parts, expected):
                 assert_close(f"adam_moments' {name}", case, got, want, rtol=1e-4, atol=1e-9, hint=hint)
@@ -335,7 +335,7 @@ def _compare_run(name, case, init, update, kind, seed, steps, expected, hint):
         where = f"{case}, step {k + 1} of {steps}"
         args = (g, state, params) if kind != "array" else (g, state)
         received = call(f"{name}'s update", update, *args, case=where, hint=hint)
-        updates, state = _parts(f"{name}'s update", where, received, ("updates", "state"), hint)
+        updates, state = as_tuple(f"{name}'s update", where, received, ("updates", "state"), hint)
         _compare_tree(f"{name}'s updates", where, updates, expected[k], hint)
         if kind == "ravine":
             params = _optim.apply_updates(params, expected[k])
@@ -390,19 +390,6 @@ def _pair(name, student, hint):
         raise AssertionError(f"{name}(...) returned ({type(init).__name__}, {type(update).__name__}); "
                              f"expected two functions (init, update).\nHint: {hint}")
     return init, update
-
-
-def _parts(name, case, received, outputs, hint):
-    want = f"a tuple ({', '.join(outputs)}) of {len(outputs)} values"
-    if received is None:
-        raise AssertionError(f"{name} on {case} returned None. Did you forget the `return` statement? "
-                             f"It should return {want}.\nHint: {hint}")
-    if not isinstance(received, (tuple, list)):
-        raise AssertionError(f"{name} on {case} returned a {type(received).__name__}; expected {want}."
-                             f"\nHint: {hint}")
-    if len(received) != len(outputs):
-        raise AssertionError(f"{name} on {case} returned {len(received)} values; expected {want}.\nHint: {hint}")
-    return tuple(received)
 
 
 def _is_uncorrected(parts, expected):

@@ -20,7 +20,7 @@ import numpy as np
 from course_lib import activations as _activations
 from course_lib import data as _data
 from course_lib import perceptron as _perceptron
-from course_lib.checks._core import Case, as_array, assert_close, call, cases_rng, show
+from course_lib.checks._core import Case, as_array, as_tuple, assert_close, call, cases_rng, show
 
 __all__ = ["activations", "sigmoid_grad", "predict", "rosenblatt_update", "sigmoid_neuron_step",
            "train_perceptron", "best_grid_accuracy"]
@@ -191,7 +191,7 @@ def train_perceptron(fn, *, seed=0, n_random=5):
     for what, x, t, lr, max_epochs in sets:
         case = f"{what} (lr = {lr}, max_epochs = {max_epochs})"
         received = call("train_perceptron", fn, x, t, lr, max_epochs, case=case, hint=hint)
-        w, b = _parts("train_perceptron", case, received, ("w", "b"), hint)
+        w, b = as_tuple("train_perceptron", case, received, ("w", "b"), hint)
         # Only type and shape are compared here: the values are judged by what they predict.
         w = as_array("train_perceptron's w", case, w, (x.shape[1],),
                      hint="w holds one weight per feature: shape (D,) for X of shape (N, D).")
@@ -247,7 +247,7 @@ def _compare(name, case, received, expected, outputs, hint, atol):
     if outputs is None:
         assert_close(name, case, received, expected, atol=atol, hint=hint)
         return
-    for part, got, want in zip(outputs, _parts(name, case, received, outputs, hint), expected):
+    for part, got, want in zip(outputs, as_tuple(name, case, received, outputs, hint), expected):
         assert_close(f"{name}'s {part}", case, got, want, atol=atol, hint=hint)
 
 
@@ -257,20 +257,6 @@ def _matches(name, case, received, wrong, outputs, atol):
     except AssertionError:
         return False
     return True
-
-
-def _parts(name, case, received, outputs, hint):
-    """The parts of a tuple result, after checking it is a tuple of the right length."""
-    want = f"a tuple ({', '.join(outputs)}) of {len(outputs)} values"
-    if received is None:
-        raise AssertionError(f"{name} on {case} returned None. Did you forget the `return` statement? "
-                             f"It should return {want}.\nHint: {hint}")
-    if not isinstance(received, (tuple, list)):
-        raise AssertionError(f"{name} on {case} returned a {type(received).__name__}; expected {want}."
-                             f"\nHint: {hint}")
-    if len(received) != len(outputs):
-        raise AssertionError(f"{name} on {case} returned {len(received)} values; expected {want}.\nHint: {hint}")
-    return tuple(received)
 
 
 def _sigmoid_neuron_step(w, b, x, t, lr):

@@ -16,7 +16,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from course_lib import recurrent as _rec
-from course_lib.checks._core import Case, as_array, assert_close, call, cases_rng, show
+from course_lib.checks._core import Case, as_array, as_tuple, assert_close, call, cases_rng, show
 
 __all__ = ["rnn_cell", "unroll", "lstm_cell", "gru_cell", "bptt_norms"]
 
@@ -184,7 +184,7 @@ def unroll(fn, *, seed=0, n_random=5):
     for case in cases:
         expected = _rec.unroll(*case.args)
         received = call("unroll", fn, *case.args, case=case.description, hint=hint)
-        state, hs = _parts("unroll", case.description, received, ("final state", "hs"), hint)
+        state, hs = _pair("unroll", case.description, received, ("final state", "hs"), hint)
         if isinstance(expected[0], _rec.LSTMState):
             if not isinstance(state, _rec.LSTMState):
                 raise AssertionError(f"unroll on {case.description}: the final state should be the LSTM's carry, an "
@@ -274,7 +274,7 @@ def _compare(name, case, received, expected, outputs, hint, rtol):
     if outputs is None:
         assert_close(name, case, received, expected, rtol=rtol, atol=1e-5, hint=hint)
         return
-    carry, out = _parts(name, case, received, outputs, hint)
+    carry, out = _pair(name, case, received, outputs, hint)
     if isinstance(expected[0], _rec.LSTMState):
         if not isinstance(carry, _rec.LSTMState):
             raise AssertionError(f"{name} on {case}: the new state should be an LSTMState(h, c), but it is a "
@@ -294,18 +294,10 @@ def _matches(name, case, received, wrong, outputs, rtol):
     return True
 
 
-def _parts(name, case, received, outputs, hint):
-    """The two parts of a (carry, output) result, after checking it is a pair."""
-    want = f"a pair ({', '.join(outputs)})"
-    if received is None:
-        raise AssertionError(f"{name} on {case} returned None. Did you forget the `return` statement? "
-                             f"It should return {want}.\nHint: {hint}")
-    if isinstance(received, _rec.LSTMState) or not isinstance(received, (tuple, list)):
-        raise AssertionError(f"{name} on {case} returned a {type(received).__name__}; expected {want}."
-                             f"\nHint: {hint}")
-    if len(received) != 2:
-        raise AssertionError(f"{name} on {case} returned {len(received)} values; expected {want}.\nHint: {hint}")
-    return tuple(received)
+def _pair(name, case, received, outputs, hint):
+    """The two parts of a (carry, output) result; an LSTMState is itself a pair, but not the one asked for."""
+    return as_tuple(name, case, received, outputs, hint, what=f"a pair ({', '.join(outputs)})",
+                    reject=(_rec.LSTMState,))
 
 
 def _params(rng, kind, D, H, wide):
