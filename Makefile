@@ -27,8 +27,16 @@ exercises: $(STAMP)
 grade: $(STAMP)
 	$(BIN)/course-grade grade $(SOURCE) $(SUBMISSIONS) --out $(or $(OUT),grades)
 
-bench: $(STAMP)
-	$(BIN)/python -m benchmarks
+# The benchmarks' peers (PyTorch CPU, scikit-learn) come from the `bench` extra, installed on first use.
+# Options go through BENCH_ARGS, e.g. make bench BENCH_ARGS="--only conv,pool --quick".
+BENCH_STAMP := $(VENV)/.bench-installed-stamp
+
+bench: $(BENCH_STAMP)
+	$(BIN)/python -m benchmarks $(BENCH_ARGS)
+
+$(BENCH_STAMP): $(STAMP) pyproject.toml
+	$(BIN)/python -m pip install -e ".[dev,bench]"
+	touch $(BENCH_STAMP)
 
 # Re-install only when the package definition changes; the install is editable, so code edits need nothing.
 $(STAMP): pyproject.toml
