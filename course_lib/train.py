@@ -12,6 +12,7 @@ import functools
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from course_lib import _validate, optim
 
@@ -65,11 +66,12 @@ def fit(key, loss_fn, params, optimizer, x, y, *, epochs, batch_size, evaluate=N
     bar = _ProgressBar.create(epochs) if progress else None
     if record_steps:
         history["step_loss"] = []
-    for epoch, epoch_key in enumerate(jax.random.split(key, epochs), start=1):
+    # NumPy copies of the keys and the step losses: iterating a JAX array compiles one indexing op per length
+    for epoch, epoch_key in enumerate(np.asarray(jax.random.split(key, epochs)), start=1):
         order = jax.random.permutation(epoch_key, n) if shuffle else jnp.arange(n)
         params, opt_state, loss, step_losses = run_epoch(params, opt_state, x, y, order)
         if record_steps:
-            history["step_loss"].extend(float(v) for v in step_losses)
+            history["step_loss"].extend(np.asarray(step_losses, dtype=np.float64).tolist())
         metrics = {"loss": float(loss), **({k: float(v) for k, v in evaluate(params).items()} if evaluate else {})}
         history["epoch"].append(epoch)
         for name, value in metrics.items():
