@@ -406,8 +406,16 @@ def _adam(b1, b2, eps):
         t = state.count + 1
         m = _map(lambda m, g: b1 * m + (1 - b1) * g, state.m, grads)
         v = _map(lambda v, g: b2 * v + (1 - b2) * g * g, state.v, grads)
-        c1, c2 = 1 - b1 ** t.astype(jnp.float32), 1 - b2 ** t.astype(jnp.float32)  # one op each, not a loop
-        step = _map(lambda m, v: (m / c1) / (jnp.sqrt(v / c2) + eps), m, v)
+
+        def direction(m, v):
+            # the bias corrections in the parameters' precision (float64 under jax_enable_x64), never
+            # below float32, so that β^t stays exact for a half-precision tree
+            dtype = jnp.promote_types(m.dtype, jnp.float32)
+            tt = t.astype(dtype)
+            step = (m / (1 - b1 ** tt)) / (jnp.sqrt(v / (1 - b2 ** tt)) + eps)
+            return step.astype(m.dtype)
+
+        step = _map(direction, m, v)
         return step, AdamState(count=t, m=m, v=v)
 
     return Optimizer(init, update)
