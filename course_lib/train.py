@@ -9,6 +9,8 @@ epoch runs as one jitted function (lax.scan over the full batches, then one step
 so Python is not in the inner loop.
 """
 import functools
+import hashlib
+import types
 
 import jax
 import jax.numpy as jnp
@@ -60,24 +62,27 @@ def fit(key, loss_fn, params, optimizer, x, y, *, epochs, batch_size, evaluate=N
         raise ValueError(f"fit: x and y must have the same number of examples along axis 0, "
                          f"got x {tuple(x.shape)} and y {tuple(y.shape)}")
     n = x.shape[0]
-    run_epoch = _epoch_function(loss_fn, optimizer, n, min(batch_size, n))
+    run_epoch = _epoch_function(loss_fn, optimizer, n, min(batch_size, n), bool(shuffle))
     opt_state = optimizer.init(params)
     history = {"epoch": [], "loss": []}
     bar = _ProgressBar.create(epochs) if progress else None
-    if record_steps:
-        history["step_loss"] = []
-    # NumPy copies of the keys and the step losses: iterating a JAX array compiles one indexing op per length
-    for epoch, epoch_key in enumerate(np.asarray(jax.random.split(key, epochs)), start=1):
-        order = jax.random.permutation(epoch_key, n) if shuffle else jnp.arange(n)
-        params, opt_state, loss, step_losses = run_epoch(params, opt_state, x, y, order)
-        if record_steps:
-            history["step_loss"].extend(np.asarray(step_losses, dtype=np.float64).tolist())
-        metrics = {"loss": float(loss), **({k: float(v) for k, v in evaluate(params).items()} if evaluate else {})}
+    losses, step_losses = [], []
+    for epoch, epoch_key in enumerate(jax.random.split(key, epochs), start=1):
+        params, opt_state, loss, steps = run_epoch(params, opt_state, x, y, epoch_key)
+        losses.append(loss)
+        step_losses.append(steps)
         history["epoch"].append(epoch)
+        if evaluate is None and bar is None:
+            continue  # nothing to show yet: the losses are read back once, after the last epoch
+        metrics = {"loss": float(loss), **({k: float(v) for k, v in evaluate(params).items()} if evaluate else {})}
         for name, value in metrics.items():
-            history.setdefault(name, []).append(value)
+            if name != "loss":
+                history.setdefault(name, []).append(value)
         if bar:
             bar.show(epoch, metrics)
+    history["loss"] = np.asarray(losses, dtype=np.float64).tolist()
+    if record_steps:
+        history["step_loss"] = np.concatenate([np.asarray(s, dtype=np.float64) for s in step_losses]).tolist()
     return params, history
 
 
@@ -114,10 +119,26 @@ def confusion_matrix(labels, predictions, num_classes):
     return jnp.zeros((k, k), jnp.int32).at[labels, predictions].add(1)
 
 
-@functools.lru_cache(maxsize=32)
-def _epoch_function(loss_fn, optimizer, n, batch_size):
-    """One jitted epoch over a given permutation: scan over the full batches, then the remainder.
-    Cached, so fitting again with the same loss_fn, optimizer object and sizes reuses the compiled epoch."""
+def _epoch_function(loss_fn, optimizer, n, batch_size, shuffle):
+    """One jitted epoch from an epoch key: the permutation, a scan over the full batches, then the remainder.
+
+    Cached by what determines the compiled program (see _program_key), not by the identity of the
+    objects: `fit(..., sgd(0.1), ...)` builds a new optimizer on every call, and a notebook cell that is
+    run again builds a new loss function, yet both compile to the same program, and so share it."""
+    key = (_program_key(loss_fn), _program_key(optimizer), n, batch_size, shuffle)
+    run = _EPOCHS.get(key)
+    if run is None:
+        run = _EPOCHS[key] = _compile_epoch(loss_fn, optimizer, n, batch_size, shuffle)
+        while len(_EPOCHS) > _EPOCHS_KEPT:
+            del _EPOCHS[next(iter(_EPOCHS))]  # the oldest first
+    return run
+
+
+_EPOCHS = {}      # _program_key(loss_fn), _program_key(optimizer), n, batch_size, shuffle → jitted epoch
+_EPOCHS_KEPT = 64
+
+
+def _compile_epoch(loss_fn, optimizer, n, batch_size, shuffle):
     full, rest = divmod(n, batch_size)
 
     def step(carry, idx, x, y):
@@ -127,7 +148,8 @@ def _epoch_function(loss_fn, optimizer, n, batch_size):
         return (optim.apply_updates(params, updates), opt_state), loss
 
     @jax.jit
-    def run(params, opt_state, x, y, perm):
+    def run(params, opt_state, x, y, key):
+        perm = jax.random.permutation(key, n) if shuffle else jnp.arange(n)
         idx = perm[:full * batch_size].reshape(full, batch_size)
         carry, losses = jax.lax.scan(lambda c, i: step(c, i, x, y), (params, opt_state), idx)
         total = jnp.sum(losses) * batch_size
@@ -138,6 +160,75 @@ def _epoch_function(loss_fn, optimizer, n, batch_size):
         return carry[0], carry[1], total / n, losses
 
     return run
+
+
+def _program_key(obj, _seen=None):
+    """A hashable value equal for two objects that trace to the same program.
+
+    A function is its code, its defaults, the values it closes over and the globals it reads (functions
+    among them followed the same way); numbers, strings and shapes are their values; arrays are their
+    shape, dtype and bytes (a captured array is a constant of the program); modules and anything else
+    are themselves, by identity. Two `sgd(0.1)` give equal keys, `sgd(0.1)` and `sgd(0.2)` do not."""
+    _seen = {} if _seen is None else _seen  # id of each function met so far → the order it was met in
+    if isinstance(obj, (bool, int, float, complex, str, bytes, type(None), type(Ellipsis))):
+        return (type(obj).__name__, obj)
+    if isinstance(obj, (np.ndarray, np.generic, jax.Array)):
+        value = np.asarray(obj)
+        return ("array", value.shape, value.dtype.str, hashlib.sha1(value.tobytes()).hexdigest())
+    if isinstance(obj, (tuple, list)):
+        return (type(obj).__name__, tuple(_program_key(v, _seen) for v in obj))
+    if isinstance(obj, dict):
+        return ("dict", tuple((_program_key(k, _seen), _program_key(v, _seen)) for k, v in obj.items()))
+    if isinstance(obj, functools.partial):
+        return ("partial", _program_key(obj.func, _seen), _program_key(obj.args, _seen),
+                _program_key(obj.keywords, _seen))
+    if isinstance(obj, types.MethodType):
+        return ("method", _program_key(obj.__func__, _seen), _program_key(obj.__self__, _seen))
+    wrapped = getattr(obj, "__wrapped__", None)  # jax.jit and functools.wraps keep the function they wrap
+    if not isinstance(obj, types.FunctionType) and callable(wrapped):
+        return ("wrapped", _program_key(wrapped, _seen))
+    if not isinstance(obj, types.FunctionType):
+        return ("object", _Identity(obj))
+    if id(obj) in _seen:  # met before (recursion, or a helper two closures share): its place in the walk
+        return ("seen", _seen[id(obj)])
+    _seen[id(obj)] = len(_seen)
+    code = obj.__code__
+    cells = tuple(_program_key(c.cell_contents, _seen) if _filled(c) else ("empty",) for c in obj.__closure__ or ())
+    names = tuple((name, _program_key(obj.__globals__[name], _seen)) for name in _global_names(code)
+                  if name in obj.__globals__)
+    return ("function", code, _program_key(obj.__defaults__, _seen), _program_key(obj.__kwdefaults__, _seen),
+            cells, names)
+
+
+def _global_names(code):
+    """Every name a code object (and the functions, lambdas and comprehensions inside it) may read as a global."""
+    names = set(code.co_names)
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            names.update(_global_names(const))
+    return sorted(names)
+
+
+def _filled(cell):
+    try:
+        cell.cell_contents
+    except ValueError:
+        return False
+    return True
+
+
+class _Identity:
+    """Hashes and compares by the identity of the object it holds (and keeps it alive, so the id is not reused)."""
+    __slots__ = ("obj",)
+
+    def __init__(self, obj):
+        self.obj = obj
+
+    def __hash__(self):
+        return id(self.obj)
+
+    def __eq__(self, other):
+        return isinstance(other, _Identity) and other.obj is self.obj
 
 
 class _ProgressBar:

@@ -328,6 +328,66 @@ def test_fit_without_shuffle_visits_examples_in_stored_order():
     _assert_trees_close(params, p, rtol=1e-5, atol=1e-6)
 
 
+# ---- fit compiles once per program ---------------------------------------------------------------------
+
+@pytest.fixture
+def compilations():
+    """A counter of XLA compilations in this process (JAX's backend_compile event, one per program built)."""
+    from jax import monitoring
+
+    count = [0]
+
+    def listen(event, seconds, **kwargs):
+        if event == "/jax/core/compile/backend_compile_duration":
+            count[0] += 1
+
+    monitoring.register_event_duration_secs_listener(listen)
+    yield count
+    monitoring.unregister_event_duration_listener(listen)
+
+
+def _fit_digits_like(optimizer, scale=1.0, epochs=2):
+    """A fit as a notebook cell writes it: a new lambda and a new optimizer object on every run."""
+    x, y = _blobs(26, seed=4)
+    loss = lambda p, xb, yb: scale * losses.softmax_cross_entropy(layers.dense(p, xb), yb)  # noqa: E731
+    return train.fit(KEY, loss, _params(), optimizer, x, y, epochs=epochs, batch_size=5, progress=False)
+
+
+def test_fit_compiles_its_epoch_once_for_a_loss_and_optimizer_rebuilt_identically(compilations):
+    first = _fit_digits_like(optim.adam(0.0123))
+    after_first = compilations[0]
+    assert after_first > 0, "the first fit of a new program compiles it"
+    again = _fit_digits_like(optim.adam(0.0123), epochs=3)  # new objects, same program, more epochs
+    assert compilations[0] == after_first, "a rebuilt loss and optimizer that trace to the same program reuse it"
+    assert again[1]["loss"][:2] == first[1]["loss"]
+
+
+@pytest.mark.parametrize("change", ["learning rate", "captured scale", "optimizer"])
+def test_fit_compiles_again_when_the_program_changes(compilations, change):
+    _fit_digits_like(optim.adam(0.0321), scale=1.5)
+    before = compilations[0]
+    optimizer, scale = optim.adam(0.0321), 1.5
+    if change == "learning rate":
+        optimizer = optim.adam(0.0322)
+    elif change == "captured scale":
+        scale = 2.5
+    else:
+        optimizer = optim.rmsprop(0.0321)
+    _fit_digits_like(optimizer, scale=scale)
+    assert compilations[0] > before, f"a different {change} is a different program"
+
+
+def test_program_key_follows_code_closures_and_globals_not_identity():
+    def make(c):
+        return lambda v: v * c
+    assert train._program_key(make(2.0)) == train._program_key(make(2.0))
+    assert train._program_key(make(2.0)) != train._program_key(make(3.0))
+    assert train._program_key(make(np.ones(3))) != train._program_key(make(np.zeros(3)))
+    assert train._program_key(optim.sgd(0.1)) == train._program_key(optim.sgd(0.1))
+    assert train._program_key(optim.momentum(0.1)) != train._program_key(optim.nesterov(0.1))
+    assert train._program_key(lambda v: v + 1) != train._program_key(lambda v: v + 2)
+
+
 # ---- confusion_matrix -----------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("n, k", [(1, 2), (30, 3), (200, 10)])
