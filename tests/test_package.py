@@ -2,6 +2,8 @@
 `import course_lib` gives every core module."""
 import ast
 import importlib
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -33,3 +35,9 @@ def test_import_course_lib_gives_every_core_module():
     assert sorted(course_lib.__all__) == CORE
     for module in CORE:
         assert getattr(course_lib, module) is importlib.import_module(f"course_lib.{module}")
+
+
+def test_the_grader_starts_without_importing_jax():
+    code = "import sys, course_lib.grading.worker, course_lib.grading.kernel; print('jax' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False"
