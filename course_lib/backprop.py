@@ -28,7 +28,7 @@ from course_lib import _validate, activations
 from course_lib.layers import DenseParams
 
 __all__ = ["ACTIVATIONS", "Cache", "GradientCheck", "forward", "deltas", "backward", "loss_and_gradients",
-           "numerical_gradient", "relative_error", "gradient_check"]
+           "numerical_gradient", "relative_error", "format_error", "gradient_check", "FLOAT32_ROUNDING"]
 
 ACTIVATIONS = {
     "sigmoid": (activations.sigmoid, activations.sigmoid_grad),
@@ -56,10 +56,10 @@ class GradientCheck(NamedTuple):
 
     def __str__(self):
         width = max(len(name) for name in self.errors)
-        lines = [f"{name:<{width}}  relative error {err:.1e}  {'ok' if err < self.tol else 'WRONG?'}"
+        lines = [f"{name:<{width}}  relative error {format_error(err):>7}  {'ok' if err < self.tol else 'WRONG?'}"
                  for name, err in self.errors.items()]
         verdict = "passed" if self.ok else "FAILED"
-        return "\n".join(lines + [f"gradient check {verdict}: largest relative error {self.max_error:.1e} "
+        return "\n".join(lines + [f"gradient check {verdict}: largest relative error {format_error(self.max_error)} "
                                   f"(tolerance {self.tol:.0e})"])
 
 
@@ -172,6 +172,18 @@ def numerical_gradient(f, params, eps=None):
 
     # traced afresh on every call (no cache keyed on f), so f always sees the current values it reads
     return jax.jit(lambda flat: unravel(all_entries(flat).astype(flat.dtype)))(flat)
+
+
+FLOAT32_ROUNDING = 1e-6  # below this, a float32 gradient and its float64 reference differ by rounding alone
+
+
+def format_error(err, floor=FLOAT32_ROUNDING):
+    """An error as a person should read it: two significant digits ("7.1e-01"), or "< 1e-06" below `floor`.
+
+    Below the floor the digits are rounding noise, and they differ from one CPU to another (XLA compiles for
+    the instruction set it runs on), so they are not shown. Use floor=1e-10 for a float64 computation."""
+    err = float(err)
+    return f"< {floor:.0e}" if err < floor else f"{err:.1e}"
 
 
 def relative_error(a, b):

@@ -313,6 +313,14 @@ def test_gradient_check_passes_jax_grad_and_reports_every_array():
     text = str(result)
     assert text.splitlines()[0].startswith("[0].W  relative error ")
     assert text.splitlines()[-1].startswith("gradient check passed: largest relative error ")
+    assert result.max_error < backprop.FLOAT32_ROUNDING and "relative error < 1e-06  ok" in text  # no noise digits
+
+
+@pytest.mark.parametrize("err, floor, shown", [(7.06e-1, 1e-6, "7.1e-01"), (1.04e-6, 1e-6, "1.0e-06"),
+                                               (9.9e-7, 1e-6, "< 1e-06"), (0.0, 1e-6, "< 1e-06"),
+                                               (8e-12, 1e-10, "< 1e-10"), (np.float32(2e-3), 1e-6, "2.0e-03")])
+def test_format_error_hides_rounding_noise_below_the_floor(err, floor, shown):
+    assert backprop.format_error(err, floor) == shown
 
 
 def test_gradient_check_catches_a_backward_pass_without_the_sigmoid_derivative():
