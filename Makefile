@@ -1,6 +1,8 @@
 # The course's commands. Each one creates .venv with the course installed when it is missing.
 #   make lab        start JupyterLab at the course's first notebook (extra options: make lab LAB_ARGS="--no-browser")
-#   make test       run the whole test suite (what CI runs)
+#   make test       run the whole test suite (what CI runs), on every core (TEST_JOBS=0: one process)
+#   make reproducible  re-run notebooks/ and solutions/ with XLA compiling for SSE4_2, AVX2 and this CPU;
+#                   list every cell whose output differs from the stored one (options via REPRO_ARGS)
 #   make exercises  regenerate exercises/ from solutions/
 #   make grade      grade a folder of submissions: make grade SOURCE=solutions/01_perceptron.ipynb SUBMISSIONS=submissions/
 #   make bench      run the benchmarks and write benchmarks/RESULTS.md
@@ -10,7 +12,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: lab test exercises grade bench clean
+.PHONY: lab test reproducible exercises grade bench clean
 
 # Jupyter refuses to run as root unless told; containers and CI machines often are root.
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
@@ -18,8 +20,14 @@ ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
 lab: $(STAMP)
 	$(BIN)/jupyter lab $(ROOT_FLAG) --LabApp.default_url=/lab/tree/notebooks/00_start_here.ipynb $(LAB_ARGS)
 
+# pytest-xdist workers, one per core; --dist loadfile keeps each notebook (and each test file's fixtures) on one.
+TEST_JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+
 test: $(STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_JOBS) --dist loadfile
+
+reproducible: $(STAMP)
+	$(BIN)/python tests/reproducible.py $(REPRO_ARGS)
 
 exercises: $(STAMP)
 	$(BIN)/course-grade release
