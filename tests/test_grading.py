@@ -18,6 +18,7 @@ import pytest
 
 from course_lib.grading import format as fmt
 from course_lib.grading.grade import Limits, feedback, find_submissions, gradebook
+from course_lib.grading.release import release_notebook
 from course_lib.grading.worker import assemble
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -238,16 +239,65 @@ def _grade_folder(folder, out, *options, source=SOURCE):
     return {r["student"]: r for r in csv.DictReader((out / "gradebook.csv").open())}
 
 
-def test_every_solution_gets_full_marks_and_every_exercise_zero_whatever_the_jobs(tmp_path):
-    for source in sorted((ROOT / "solutions").glob("*.ipynb")):
-        folder = tmp_path / source.stem
-        folder.mkdir()
-        (folder / "solution.ipynb").write_bytes(source.read_bytes())
-        (folder / "exercise.ipynb").write_bytes((ROOT / "exercises" / source.name).read_bytes())
-        rows = _grade_folder(folder, tmp_path / f"{source.stem}_jobs2", "--jobs", "2", source=source)
-        assert rows["solution"]["total"] == rows["solution"]["max_total"], (source.name, rows["solution"])
-        assert float(rows["exercise"]["total"]) == 0 and rows["exercise"]["status"] == "ok", source.name
-        assert _grade_folder(folder, tmp_path / f"{source.stem}_jobs1", "--jobs", "1", source=source) == rows
+@pytest.mark.parametrize("source", sorted((ROOT / "solutions").glob("*.ipynb")), ids=lambda p: p.stem)
+def test_every_solution_gets_full_marks_and_every_exercise_zero(tmp_path, source):
+    (tmp_path / "subs").mkdir()
+    (tmp_path / "subs" / "solution.ipynb").write_bytes(source.read_bytes())
+    (tmp_path / "subs" / "exercise.ipynb").write_bytes((ROOT / "exercises" / source.name).read_bytes())
+    rows = _grade_folder(tmp_path / "subs", tmp_path / "out", "--jobs", "2", source=source)
+    assert rows["solution"]["total"] == rows["solution"]["max_total"], rows["solution"]
+    assert float(rows["exercise"]["total"]) == 0 and rows["exercise"]["status"] == "ok", rows["exercise"]
+
+
+def _tiny_assignment():
+    """A three-question assignment that needs no JAX (each kernel starts in about a second), so that a
+    property of the grader, not of a lecture, is tested on many submissions quickly."""
+    def solution(grade_id, answer):
+        return nbformat.v4.new_code_cell(f"def {grade_id}(x):\n    ### BEGIN SOLUTION\n    {answer}\n"
+                                         f"    ### END SOLUTION", metadata={"nbgrader": {
+                                             "schema_version": 3, "grade": False, "solution": True,
+                                             "locked": False, "grade_id": grade_id}})
+
+    def test(grade_id, points, visible, hidden):
+        return nbformat.v4.new_code_cell(f"{visible}\n### BEGIN HIDDEN TESTS\n{hidden}\n### END HIDDEN TESTS",
+                                         metadata={"nbgrader": {
+                                             "schema_version": 3, "grade": True, "solution": False, "locked": True,
+                                             "points": points, "grade_id": f"{grade_id}_tests"}})
+
+    nb = nbformat.v4.new_notebook(metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
+                                                            "language": "python"}})
+    nb.cells = [nbformat.v4.new_markdown_cell("# A tiny assignment"),
+                solution("double", "return 2 * x"),
+                test("double", 1, "assert double(2) == 4", "assert double(-3) == -6"),
+                solution("square", "return x * x"),
+                test("square", 2, "assert square(3) == 9", "assert square(-4) == 16"),
+                solution("halve", "return x / 2"),
+                test("halve", 3, "assert halve(4) == 2", "assert halve(1) == 0.5")]
+    return nb
+
+
+def test_grades_do_not_depend_on_the_number_of_jobs(tmp_path):
+    source = tmp_path / "tiny.ipynb"
+    nbformat.write(_tiny_assignment(), source)
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    answers = {"full": {}, "hard_coded": {"double": "return 4", "halve": "return 2"},
+               "wrong_square": {"square": "return 2 * x"}, "slow": {"double": "import time; time.sleep(1.5); return 2 * x"},
+               "crashes": {"square": "import os; os._exit(1)"}}
+    for student, changes in answers.items():
+        nb = _tiny_assignment()
+        for cell in nb.cells:
+            grade_id = fmt.nbgrader(cell).get("grade_id")
+            if fmt.is_solution(cell) and grade_id in changes:
+                cell.source = f"def {grade_id}(x):\n    {changes[grade_id]}"
+        nbformat.write(nb, subs / f"{student}.ipynb")
+    nbformat.write(release_notebook(_tiny_assignment()), subs / "untouched.ipynb")
+    one = _grade_folder(subs, tmp_path / "jobs1", "--jobs", "1", source=source)
+    three = _grade_folder(subs, tmp_path / "jobs3", "--jobs", "3", source=source)
+    assert one == three
+    assert {s: float(r["total"]) for s, r in one.items()} == {
+        "full": 6, "hard_coded": 2, "wrong_square": 4, "slow": 6, "crashes": 1, "untouched": 0}
+    assert one["crashes"]["status"] == "kernel_died"
 
 
 def test_a_submission_that_ignores_interrupts_is_stopped_at_the_deadline(tmp_path):
