@@ -67,7 +67,8 @@ def fit(key, loss_fn, params, optimizer, x, y, *, epochs, batch_size, evaluate=N
     history = {"epoch": [], "loss": []}
     bar = _ProgressBar.create(epochs) if progress else None
     losses, step_losses = [], []
-    for epoch, epoch_key in enumerate(jax.random.split(key, epochs), start=1):
+    # a NumPy copy of the keys: iterating a JAX array would dispatch an indexing op per epoch
+    for epoch, epoch_key in enumerate(np.asarray(jax.random.split(key, epochs)), start=1):
         params, opt_state, loss, steps = run_epoch(params, opt_state, x, y, epoch_key)
         losses.append(loss)
         step_losses.append(steps)

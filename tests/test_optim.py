@@ -256,9 +256,14 @@ def test_optimizer_trajectory_on_a_quadratic_equals_optax(name):
     ours, theirs = (make() for make in OPTAX_TWINS[name])
     grad = jax.grad(_quadratic)
     w0 = jnp.array([4.0, 3.0])
-    a, b = optim.trajectory(ours, grad, w0, 300), optim.trajectory(theirs, grad, w0, 300)
+    a, b = np.asarray(optim.trajectory(ours, grad, w0, 300)), np.asarray(optim.trajectory(theirs, grad, w0, 300))
     assert a.shape == (301, 2)
-    np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-5, atol=1e-6)
+    # Step for step, each coordinate until its gradient first falls below 0.05. From there it is about as
+    # small as its float32 rounding, which differs between CPUs (XLA compiles per instruction set), and an
+    # adaptive step (Adam divides by √v̂) turns that noise into visibly different paths: both must stay close.
+    reached = np.maximum.accumulate(np.abs((a - np.asarray(C)) @ A) < 0.05, axis=0)
+    np.testing.assert_allclose(a[~reached], b[~reached], rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(a[reached], b[reached], atol=0.05)
 
 
 @pytest.mark.parametrize("name", ["sgd", "momentum", "nesterov", "adagrad", "adadelta", "rmsprop", "adam"])
