@@ -26,8 +26,9 @@ BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stab
 # What Chromium needs to start headless as root in a container without a network beyond the loopback.
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-# JupyterLab settings for a test run: every cell rendered (no windowing), no news or update pop-ups.
+# JupyterLab settings for a test run: every cell rendered (no windowing), no autosave, no news or update pop-ups.
 LAB_SETTINGS = {
+    "@jupyterlab/docmanager-extension/plugin.jupyterlab-settings": {"autosave": False},
     "@jupyterlab/notebook-extension/tracker.jupyterlab-settings": {"windowingMode": "none"},
     "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {"fetchNews": "false",
                                                                         "checkForUpdates": False},
@@ -62,21 +63,25 @@ def _free_port():
 
 @pytest.fixture(scope="session")
 def lab(tmp_path_factory, chromium_path):
-    """A JupyterLab server on the course's root; yields its base URL and token, stops it afterwards."""
+    """A JupyterLab server on a copy of the course's notebooks/ and exercises/ (a run in the browser must never
+    write into the repository's notebooks); yields its base URL and token, stops it afterwards."""
     home = tmp_path_factory.mktemp("lab")
+    root = home / "course"
+    for folder in ("notebooks", "exercises"):
+        shutil.copytree(ROOT / folder, root / folder, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
     for name, values in LAB_SETTINGS.items():
         target = home / "settings" / name
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(json.dumps(values))
     port, token = _free_port(), secrets.token_hex(16)
     command = [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
-               f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={ROOT}",
+               f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}",
                "--LabApp.expose_app_in_browser=True", f"--LabApp.user_settings_dir={home / 'settings'}",
                f"--LabApp.workspaces_dir={home / 'workspaces'}"]
     if os.geteuid() == 0:
         command.append("--allow-root")
     log = open(home / "lab.log", "wb")
-    process = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    process = subprocess.Popen(command, cwd=root, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 120
