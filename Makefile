@@ -20,8 +20,9 @@ ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
 lab: $(STAMP)
 	$(BIN)/jupyter lab $(ROOT_FLAG) --LabApp.default_url=/lab/tree/notebooks/00_start_here.ipynb $(LAB_ARGS)
 
-# pytest-xdist workers, one per core; --dist loadfile keeps each notebook (and each test file's fixtures) on one.
-TEST_JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+# pytest-xdist workers: one per core and one more, since many tests wait (on kernels, a browser, a deadline);
+# --dist loadfile keeps each notebook (and each test file's fixtures) on one worker.
+TEST_JOBS ?= $(shell echo $$(( $$(nproc 2>/dev/null || echo 2) + 1 )))
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -n $(TEST_JOBS) --dist loadfile

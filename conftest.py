@@ -13,6 +13,12 @@ COURSE_XLA_ISA=native leaves XLA alone; `make reproducible` (tests/reproducible.
 One compilation cache: the run's processes share a JAX persistent compilation cache in a temporary folder
 (removed at the end), so a function that every kernel compiles again (a check, a lecture's model, reached by
 nbval, the grader and the browser) is compiled once. Its key includes XLA_FLAGS, so the instruction set holds.
+
+Two cores kept busy: `make test` runs pytest-xdist with --dist loadfile, one file per worker at a time (a
+notebook's cells share a kernel, a module's fixtures are built once). `-m "not slow"` leaves out the files of a
+minute or more (the lectures in a browser, a Binder build, graded corpora) for a quick run while editing.
+(--dist loadgroup, which could split a file, does not work with pytest 9.2: xdist 3.8 renames nodes through an
+attribute pytest no longer reads.)
 """
 import atexit
 import os
@@ -51,3 +57,4 @@ def pytest_collect_file(file_path, parent):
         notebook.compare_outputs = file_path.parent in STRICT
         return notebook
     return None
+

@@ -27,9 +27,11 @@ def differing_cells(isa, paths, jobs):
     """{"notebooks/NN.ipynb::Cell K": first lines of nbval's report} for one instruction set."""
     with tempfile.TemporaryDirectory(prefix="course-reproducible-") as scratch:
         report = Path(scratch) / "junit.xml"
-        command = [sys.executable, "-m", "pytest", *paths, "-q", "-p", "no:randomly", f"--junitxml={report}",
+        command = [sys.executable, "-m", "pytest", *paths, "-q", "--nbval", f"--junitxml={report}",
                    *(["-n", str(jobs), "--dist", "loadfile"] if jobs > 1 else [])]
-        done = subprocess.run(command, cwd=ROOT, env={**os.environ, "COURSE_XLA_ISA": isa},
+        # conftest.py turns COURSE_XLA_ISA into XLA_FLAGS, unless XLA_FLAGS already names an instruction set
+        flags = " ".join(f for f in os.environ.get("XLA_FLAGS", "").split() if not f.startswith("--xla_cpu_max_isa"))
+        done = subprocess.run(command, cwd=ROOT, env={**os.environ, "COURSE_XLA_ISA": isa, "XLA_FLAGS": flags},
                               capture_output=True, text=True)
         if not report.exists():
             raise SystemExit(f"pytest did not run under {isa} (exit {done.returncode}):\n{done.stdout[-3000:]}")

@@ -26,6 +26,7 @@ SOURCE = ROOT / "solutions" / "01_perceptron.ipynb"
 EXERCISE = ROOT / "exercises" / "01_perceptron.ipynb"
 GRADE = [str(Path(sys.executable).parent / "course-grade"), "grade"]
 CELL_TIMEOUT, TIMEOUT = 20, 120
+pytestmark = pytest.mark.slow
 
 
 def _source():
@@ -232,21 +233,11 @@ def test_feedback_shows_check_messages_but_never_hidden_test_code(graded):
     assert "not written yet" in untouched and f"0 / {MAX:g} points" in untouched
 
 
-def _grade_folder(folder, out, *options, source=SOURCE):
+def grade_folder(folder, out, *options, source=SOURCE):
     done = subprocess.run([*GRADE, source, folder, "--out", out, *options], capture_output=True, text=True,
                           timeout=1200)
     assert done.returncode == 0, done.stderr
     return {r["student"]: r for r in csv.DictReader((out / "gradebook.csv").open())}
-
-
-@pytest.mark.parametrize("source", sorted((ROOT / "solutions").glob("*.ipynb")), ids=lambda p: p.stem)
-def test_every_solution_gets_full_marks_and_every_exercise_zero(tmp_path, source):
-    (tmp_path / "subs").mkdir()
-    (tmp_path / "subs" / "solution.ipynb").write_bytes(source.read_bytes())
-    (tmp_path / "subs" / "exercise.ipynb").write_bytes((ROOT / "exercises" / source.name).read_bytes())
-    rows = _grade_folder(tmp_path / "subs", tmp_path / "out", "--jobs", "2", source=source)
-    assert rows["solution"]["total"] == rows["solution"]["max_total"], rows["solution"]
-    assert float(rows["exercise"]["total"]) == 0 and rows["exercise"]["status"] == "ok", rows["exercise"]
 
 
 def _tiny_assignment():
@@ -292,8 +283,8 @@ def test_grades_do_not_depend_on_the_number_of_jobs(tmp_path):
                 cell.source = f"def {grade_id}(x):\n    {changes[grade_id]}"
         nbformat.write(nb, subs / f"{student}.ipynb")
     nbformat.write(release_notebook(_tiny_assignment()), subs / "untouched.ipynb")
-    one = _grade_folder(subs, tmp_path / "jobs1", "--jobs", "1", source=source)
-    three = _grade_folder(subs, tmp_path / "jobs3", "--jobs", "3", source=source)
+    one = grade_folder(subs, tmp_path / "jobs1", "--jobs", "1", source=source)
+    three = grade_folder(subs, tmp_path / "jobs3", "--jobs", "3", source=source)
     assert one == three
     assert {s: float(r["total"]) for s, r in one.items()} == {
         "full": 6, "hard_coded": 2, "wrong_square": 4, "slow": 6, "crashes": 1, "untouched": 0}
@@ -306,10 +297,11 @@ def test_a_submission_that_ignores_interrupts_is_stopped_at_the_deadline(tmp_pat
                                                       "while True:\n    pass")
     nbformat.write(stubborn, tmp_path / "subs" / "stubborn.ipynb")
     started = time.monotonic()
-    rows = _grade_folder(tmp_path / "subs", tmp_path / "out", "--cell-timeout", "3", "--timeout", "30")
-    assert time.monotonic() - started < 30 + 20, "the deadline must stop the submission"
+    # 60 s: room for the kernel and the first question on a loaded machine (pytest-xdist runs files alongside)
+    rows = grade_folder(tmp_path / "subs", tmp_path / "out", "--cell-timeout", "3", "--timeout", "60")
+    assert time.monotonic() - started < 60 + 20, "the deadline must stop the submission"
     result = json.loads((tmp_path / "out" / "results" / "stubborn.json").read_text())
-    assert rows["stubborn"]["status"] == "timeout" and "deadline of 30 s" in result["reason"]
+    assert rows["stubborn"]["status"] == "timeout" and "deadline of 60 s" in result["reason"]
     assert result["questions"]["q1_activations"]["points"] == POINTS["q1_activations"]
     assert result["questions"][ORDER[-1]]["message"].startswith("not run")
 

@@ -8,11 +8,13 @@ import sys
 from pathlib import Path
 
 import nbformat
+import pytest
 
 from course_lib.grading import format as fmt
 
 ROOT = Path(__file__).resolve().parents[1]
 NAME = "01_perceptron.ipynb"
+pytestmark = pytest.mark.slow
 
 
 def _nbgrader(course, *args):

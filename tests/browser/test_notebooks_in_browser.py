@@ -20,6 +20,7 @@ WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 WIDGET_OUTPUT = ".jp-OutputArea-output:has(> .jupyter-widgets)"  # a widget view that rendered
 BROKEN_WIDGET_TEXTS = ("Error displaying widget", "Loading widget", "model not found", "Failed to load model")
 RUN_LIMIT_S = 300  # a notebook still running after this is reported, not waited for
+pytestmark = pytest.mark.slow
 
 
 def _open(page, lab, relative):
