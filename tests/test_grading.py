@@ -17,7 +17,7 @@ import nbformat
 import pytest
 
 from course_lib.grading import format as fmt
-from course_lib.grading.grade import Limits, feedback, find_submissions, gradebook
+from course_lib.grading.grade import Limits, export, feedback, find_submissions, gradebook
 from course_lib.grading.release import release_notebook
 from course_lib.grading.worker import assemble
 
@@ -284,11 +284,23 @@ def test_grades_do_not_depend_on_the_number_of_jobs(tmp_path):
         nbformat.write(nb, subs / f"{student}.ipynb")
     nbformat.write(release_notebook(_tiny_assignment()), subs / "untouched.ipynb")
     one = grade_folder(subs, tmp_path / "jobs1", "--jobs", "1", source=source)
-    three = grade_folder(subs, tmp_path / "jobs3", "--jobs", "3", source=source)
+    three = grade_folder(subs, tmp_path / "jobs3", "--jobs", "3", "--format", "canvas", "--format", "moodle",
+                         source=source)
     assert one == three
     assert {s: float(r["total"]) for s, r in one.items()} == {
         "full": 6, "hard_coded": 2, "wrong_square": 4, "slow": 6, "crashes": 1, "untouched": 0}
     assert one["crashes"]["status"] == "kernel_died"
+    # The platforms' layouts carry the same totals, one row per student, in the order of the gradebook.
+    canvas = list(csv.reader((tmp_path / "jobs3" / "gradebook-canvas.csv").open()))
+    assert canvas[0] == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", "tiny"]
+    assert canvas[1] == ["Points Possible", "", "", "", "", "6"]
+    assert [(row[3], row[5]) for row in canvas[2:]] == [(s, r["total"]) for s, r in three.items()]
+    moodle = list(csv.DictReader((tmp_path / "jobs3" / "gradebook-moodle.csv").open()))
+    assert [(row["Username"], row["tiny"]) for row in moodle] == [(s, r["total"]) for s, r in three.items()]
+    feedback_of = {row["Username"]: row["Feedback"] for row in moodle}
+    assert feedback_of["crashes"].startswith("1 / 6 points (kernel_died: the kernel died")
+    assert feedback_of["full"] == "6 / 6 points (ok: all cells ran)"
+    assert not (tmp_path / "jobs1" / "gradebook-canvas.csv").exists(), "a layout is written only when asked for"
 
 
 def test_a_submission_that_ignores_interrupts_is_stopped_at_the_deadline(tmp_path):
@@ -360,11 +372,25 @@ def test_gradebook_and_feedback_format_points_without_trailing_zeros():
     assert "**1 / 3 points**" in text and "## q2" in text and "AssertionError: x" in text and "## q1" not in text
 
 
+def test_export_lays_out_the_totals_for_canvas_and_moodle_and_names_a_wrong_layout():
+    results = [{"student": "ann", "status": "ok", "reason": "all cells ran", "points": 7.5, "max_points": 10.0},
+               {"student": "bob", "status": "timeout", "reason": "too slow", "points": 0.0, "max_points": 10.0}]
+    assert export(results, "canvas", "01_perceptron") == (
+        "Student,ID,SIS User ID,SIS Login ID,Section,01_perceptron\nPoints Possible,,,,,10\n"
+        "ann,,,ann,,7.5\nbob,,,bob,,0\n")
+    assert export(results, "moodle", "01_perceptron") == (
+        "Username,01_perceptron,Feedback\nann,7.5,7.5 / 10 points (ok: all cells ran)\n"
+        "bob,0,0 / 10 points (timeout: too slow)\n")
+    with pytest.raises(ValueError, match="name: expected one of canvas, moodle, got 'blackboard'"):
+        export(results, "blackboard", "01_perceptron")
+
+
 def test_grade_help_explains_every_option():
     done = subprocess.run([*GRADE, "--help"], capture_output=True, text=True)
     assert done.returncode == 0
     for option in ("--out", "--jobs", "--cell-timeout", "--timeout", "--memory-mb", "--max-output-mb", "SOURCE",
-                   "SUBMISSIONS", "gradebook.csv", "results/STUDENT.json", "feedback/STUDENT.md"):
+                   "SUBMISSIONS", "gradebook.csv", "results/STUDENT.json", "feedback/STUDENT.md", "--format",
+                   "{canvas,moodle}", "gradebook-canvas.csv", "SIS Login ID", "gradebook-moodle.csv", "Username"):
         assert option in done.stdout
     assert Limits().memory_mb == 2048
 
@@ -373,6 +399,7 @@ def test_grade_help_explains_every_option():
     (["solutions/does_not_exist.ipynb", "subs"], "No such file"),
     (["{source}", "{empty}"], "no submissions"),
     (["{source}", "{empty}", "--jobs", "0"], "must be positive"),
+    (["{source}", "{empty}", "--format", "blackboard"], "invalid choice: 'blackboard'"),
 ])
 def test_grade_reports_bad_arguments(tmp_path, args, message):
     (tmp_path / "empty").mkdir()

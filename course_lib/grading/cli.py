@@ -7,7 +7,7 @@ import argparse
 import sys
 
 from course_lib.grading import FormatError, release
-from course_lib.grading.grade import Limits, grade
+from course_lib.grading.grade import EXPORTS, Limits, grade
 
 __all__ = ["main"]
 
@@ -25,6 +25,12 @@ Written to DIR:
   gradebook.csv              one row per student: student, one column per question, total, max_total, status
   results/STUDENT.json       status, reason, points and per-question points, max_points, passed, message
   feedback/STUDENT.md        for the student: points and check messages per question (no test code)
+  gradebook-canvas.csv       with --format canvas: Canvas's grade import (Student, ID, SIS User ID,
+                             SIS Login ID, Section, then the assignment's column; a Points Possible row)
+  gradebook-moodle.csv       with --format moodle: Moodle's CSV grade import (Username, the assignment's
+                             column, Feedback); map Username to username when importing
+A student is named by the submission's file or folder name: for Canvas and Moodle, name each submission
+by the student's login (SIS Login ID, username).
 
 Run the same command again to regrade: every file is rewritten."""
 
@@ -67,6 +73,8 @@ def main(argv=None):
     gr.add_argument("--max-output-mb", type=_positive(float), default=defaults.max_output_bytes / 2**20,
                     metavar="MB", help="output captured per submission; the rest is discarded "
                                        f"(default: {defaults.max_output_bytes / 2**20:g})")
+    gr.add_argument("--format", action="append", choices=sorted(EXPORTS), default=[], dest="formats",
+                    help="also write gradebook-FORMAT.csv in the layout that platform imports; may be repeated")
     args = parser.parse_args(argv)
 
     try:
@@ -76,7 +84,7 @@ def main(argv=None):
             return 0
         limits = Limits(args.cell_timeout, args.timeout, args.memory_mb, int(args.max_output_mb * 2**20))
         results = grade(args.source, args.submissions, args.out, jobs=args.jobs, limits=limits,
-                        progress=_progress_bar())
+                        progress=_progress_bar(), formats=args.formats)
     except (FormatError, FileNotFoundError, NotADirectoryError) as error:
         print(f"course-grade {args.command}: {error}", file=sys.stderr)
         return 2

@@ -4,7 +4,9 @@ Each submission runs in its own worker process (worker.py) with a fresh, memory-
 timeout and a cap on captured output; this module enforces the whole-notebook deadline by killing the
 worker and its kernel, then turns the worker's cell events into points. Nothing in SUBMISSIONS is written.
 
-Results in OUT: gradebook.csv, results/<student>.json and feedback/<student>.md, each written atomically.
+Results in OUT: gradebook.csv, results/<student>.json and feedback/<student>.md, each written atomically, and
+on request the same totals laid out for a learning platform's grade import (EXPORTS: gradebook-canvas.csv,
+gradebook-moodle.csv).
 """
 import csv
 import io
@@ -25,7 +27,7 @@ import nbformat
 
 from course_lib.grading import format as fmt
 
-__all__ = ["Limits", "Submission", "find_submissions", "grade_submission", "grade"]
+__all__ = ["EXPORTS", "Limits", "Submission", "export", "find_submissions", "grade_submission", "grade"]
 
 STATUSES = ("ok", "timeout", "kernel_died", "invalid")
 
@@ -118,10 +120,13 @@ def grade_submission(source, questions, submission, limits):
     return _result(submission.student, questions, events, "ok", "; ".join(notes) or "all cells ran")
 
 
-def grade(source, submissions, out, *, jobs=1, limits=Limits(), progress=None):
+def grade(source, submissions, out, *, jobs=1, limits=Limits(), progress=None, formats=()):
     """Grade every submission in the folder `submissions` against `source`; write OUT and return the results.
-    `progress(done, total, result)` is called after each submission."""
+    `progress(done, total, result)` is called after each submission; `formats` names EXPORTS to write too."""
     source, out = Path(source), Path(out)
+    unknown = sorted(set(formats) - set(EXPORTS))
+    if unknown:
+        raise ValueError(f"formats: expected some of {', '.join(EXPORTS)}, got {', '.join(unknown)}")
     questions = fmt.questions(nbformat.read(source, as_version=4), source.name)
     found = find_submissions(submissions, source.name)
     if not found:
@@ -144,6 +149,8 @@ def grade(source, submissions, out, *, jobs=1, limits=Limits(), progress=None):
         list(pool.map(one, found))
     ordered = [results[s.student] for s in found]
     _write(out / "gradebook.csv", gradebook(ordered, questions))
+    for name in formats:
+        _write(out / f"gradebook-{name}.csv", export(ordered, name, source.stem))
     return ordered
 
 
@@ -155,6 +162,34 @@ def gradebook(results, questions):
     for r in results:
         writer.writerow([r["student"], *(_num(r["questions"][q.grade_id]["points"]) for q in questions),
                          _num(r["points"]), _num(r["max_points"]), r["status"]])
+    return text.getvalue()
+
+
+# Grade-import layouts of learning platforms: the header, then one row per student, the total in a column
+# named after the assignment. A student is named by the submission's file or folder name, so name
+# submissions by the platform's login (Canvas: SIS Login ID; Moodle: username).
+EXPORTS = {
+    # Canvas (Grades > Import): Student, ID, SIS User ID, SIS Login ID and Section, then one column per
+    # assignment (a new column name creates the assignment), and a "Points Possible" row under the header.
+    "canvas": lambda r, assignment: (
+        [["Student", "ID", "SIS User ID", "SIS Login ID", "Section", assignment],
+         ["Points Possible", "", "", "", "", _num(r[0]["max_points"]) if r else ""]]
+        + [[x["student"], "", "", x["student"], "", _num(x["points"])] for x in r]),
+    # Moodle (Grade administration > Import > CSV file): map "Username" to username, the assignment column
+    # to its grade item and "Feedback" to that item's feedback.
+    "moodle": lambda r, assignment: (
+        [["Username", assignment, "Feedback"]]
+        + [[x["student"], _num(x["points"]),
+            f"{_num(x['points'])} / {_num(x['max_points'])} points ({x['status']}: {x['reason']})"] for x in r]),
+}
+
+
+def export(results, name, assignment):
+    """CSV text of `results` in the grade-import layout EXPORTS[name] ("canvas" or "moodle")."""
+    if name not in EXPORTS:
+        raise ValueError(f"name: expected one of {', '.join(EXPORTS)}, got {name!r}")
+    text = io.StringIO()
+    csv.writer(text, lineterminator="\n").writerows(EXPORTS[name](results, assignment))
     return text.getvalue()
 
 
