@@ -57,4 +57,3 @@ def pytest_collect_file(file_path, parent):
         notebook.compare_outputs = file_path.parent in STRICT
         return notebook
     return None
-

@@ -381,7 +381,7 @@ def test_export_lays_out_the_totals_for_canvas_and_moodle_and_names_a_wrong_layo
     assert export(results, "moodle", "01_perceptron") == (
         "Username,01_perceptron,Feedback\nann,7.5,7.5 / 10 points (ok: all cells ran)\n"
         "bob,0,0 / 10 points (timeout: too slow)\n")
-    with pytest.raises(ValueError, match="name: expected one of canvas, moodle, got 'blackboard'"):
+    with pytest.raises(ValueError, match="format: expected one of canvas, moodle, got 'blackboard'"):
         export(results, "blackboard", "01_perceptron")
 
 

@@ -124,9 +124,8 @@ def grade(source, submissions, out, *, jobs=1, limits=Limits(), progress=None, f
     """Grade every submission in the folder `submissions` against `source`; write OUT and return the results.
     `progress(done, total, result)` is called after each submission; `formats` names EXPORTS to write too."""
     source, out = Path(source), Path(out)
-    unknown = sorted(set(formats) - set(EXPORTS))
-    if unknown:
-        raise ValueError(f"formats: expected some of {', '.join(EXPORTS)}, got {', '.join(unknown)}")
+    for name in formats:  # a wrong name is reported before any grading, not after
+        _layout(name)
     questions = fmt.questions(nbformat.read(source, as_version=4), source.name)
     found = find_submissions(submissions, source.name)
     if not found:
@@ -186,11 +185,15 @@ EXPORTS = {
 
 def export(results, name, assignment):
     """CSV text of `results` in the grade-import layout EXPORTS[name] ("canvas" or "moodle")."""
-    if name not in EXPORTS:
-        raise ValueError(f"name: expected one of {', '.join(EXPORTS)}, got {name!r}")
     text = io.StringIO()
-    csv.writer(text, lineterminator="\n").writerows(EXPORTS[name](results, assignment))
+    csv.writer(text, lineterminator="\n").writerows(_layout(name)(results, assignment))
     return text.getvalue()
+
+
+def _layout(name):
+    if name not in EXPORTS:
+        raise ValueError(f"format: expected one of {', '.join(EXPORTS)}, got {name!r}")
+    return EXPORTS[name]
 
 
 def feedback(result, assignment):
