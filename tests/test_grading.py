@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SOURCE = ROOT / "solutions" / "01_perceptron.ipynb"
 EXERCISE = ROOT / "exercises" / "01_perceptron.ipynb"
 GRADE = [str(Path(sys.executable).parent / "course-grade"), "grade"]
-CELL_TIMEOUT, TIMEOUT = 20, 120
+CELL_TIMEOUT, TIMEOUT = 12, 120  # the reference's slowest cell takes about 3 s alone
 pytestmark = pytest.mark.slow
 
 
@@ -139,7 +139,7 @@ def graded(tmp_path_factory):
     (submissions / "not_json.ipynb").write_text("this is not a notebook {", encoding="utf-8")
     (submissions / "empty_folder").mkdir()
     (submissions / "in_a_folder").mkdir()
-    nbformat.write(_source(), submissions / "in_a_folder" / "my_work.ipynb")
+    nbformat.write(nbformat.read(EXERCISE, as_version=4), submissions / "in_a_folder" / "my_work.ipynb")
     before = _hashes(submissions)
     started = time.monotonic()
     done = subprocess.run([*GRADE, SOURCE, submissions, "--out", out, "--jobs", "2",
@@ -181,7 +181,8 @@ def test_unusable_submissions_are_invalid_with_a_reason(graded, student, reason)
 
 
 def test_a_student_folder_holding_one_notebook_is_graded(graded):
-    assert graded["results"]["in_a_folder"]["points"] == MAX
+    result = graded["results"]["in_a_folder"]  # the untouched exercise: every question graded, none passed
+    assert result["status"] == "ok" and list(result["questions"]) == ORDER and result["points"] == 0
 
 
 def test_the_endless_loop_is_reported_on_its_question(graded):

@@ -1,16 +1,17 @@
 """course-grade grade on every real lecture: each solution gets full marks and each untouched exercise 0.
 
 A file of its own (not part of tests/test_grading.py) so that pytest-xdist runs it on another worker than
-test_grading.py's corpus: each is a few minutes of kernels.
+test_grading.py's corpus: each is a few minutes of kernels. Lecture 1 is left to the corpus, which grades its
+solution ("reference") and its untouched exercise ("untouched") with the same expectations.
 """
 import pytest
 
-from test_grading import ROOT, grade_folder
+from test_grading import ROOT, SOURCE, grade_folder
 
 pytestmark = pytest.mark.slow
 
 
-@pytest.mark.parametrize("source", sorted((ROOT / "solutions").glob("*.ipynb")), ids=lambda p: p.stem)
+@pytest.mark.parametrize("source", sorted(set((ROOT / "solutions").glob("*.ipynb")) - {SOURCE}), ids=lambda p: p.stem)
 def test_every_solution_gets_full_marks_and_every_exercise_zero(tmp_path, source):
     (tmp_path / "subs").mkdir()
     (tmp_path / "subs" / "solution.ipynb").write_bytes(source.read_bytes())
